@@ -1,0 +1,89 @@
+"""Client-area home, the account picker and the one-click switch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+
+from panel.core.accounts import services
+from panel.core.auth import sessions
+from panel.core.auth.routes import set_session_cookie
+from panel.core.authz.guard import LOGGED_IN, requires
+from panel.core.web.pages import allowed, page
+from panel.errors import Forbidden
+from panel.plugin import DashboardWidget
+
+
+@dataclass
+class SwitchForm:
+    """The account to switch to."""
+
+    account_id: int
+    next: str = ""
+
+
+@dataclass
+class LoadedWidget:
+    """A widget with what its `load` returned."""
+
+    widget: DashboardWidget
+    data: dict[str, Any]
+
+
+async def switch_account(request: Request[Any, Any, Any], account_id: int) -> str:
+    """Make `account_id` current for this session; returns the new session token.
+
+    The rules engine must allow the user onto that account's dashboard (so a
+    non-member, or a member of a suspended account, is refused). The session token
+    rotates, since what the session may do has changed.
+    """
+    if not allowed(request, "account:dashboard", "read", f"acct:{account_id}"):
+        raise Forbidden("You cannot work in that account.")
+    current = request.state.session
+    token = await sessions.rotate(current.id, account_id=account_id)
+    await services.remember_choice(current.user_id, account_id)
+    request.state.account_id = account_id
+    return token
+
+
+@get("/", authz=requires("account:dashboard", "read"))
+async def dashboard(request: Request[Any, Any, Any]) -> Template:
+    """The client area's home page: widgets the user may see."""
+    authz = request.app.state.authz
+    dom = f"acct:{request.state.account_id}"
+    loaded = []
+    for widget in request.app.state.widgets:
+        if allowed(request, widget.obj, widget.action, dom):
+            data = dict(await widget.load(request)) if widget.load else {}
+            loaded.append(LoadedWidget(widget, data))
+    perms = services.permissions_of(authz, request.state.user_id, request.state.account_id)
+    return await page(request, "client/dashboard.html", widgets=loaded, permissions=perms)
+
+
+@get("/accounts/choose", authz=LOGGED_IN)
+async def choose(request: Request[Any, Any, Any]) -> Template:
+    """The account picker shown after login to users of several accounts."""
+    last = await services.last_choice(request.state.user_id)
+    return await page(request, "accounts/choose.html", area="public", last_choice=last)
+
+
+@post("/accounts/switch", authz=LOGGED_IN)
+async def switch(
+    request: Request[Any, Any, Any],
+    data: URLEncodedBody[SwitchForm],
+) -> Response[Any]:
+    """Switch the current account (one click from any page)."""
+    token = await switch_account(request, data.account_id)
+    target = data.next if data.next.startswith("/") and not data.next.startswith("//") else "/"
+    response: Response[Any] = Redirect(target)
+    if request.headers.get("hx-request") == "true":
+        response = Response(content=b"", status_code=204, headers={"HX-Redirect": target})
+    set_session_cookie(response, request.app.state.settings, token)
+    return response
+
+
+ROUTES = [dashboard, choose, switch]

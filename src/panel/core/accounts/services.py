@@ -1,0 +1,119 @@
+"""Accounts and memberships; per-account permissions are grants in the rules engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from panel.core import db
+from panel.core.accounts.tables import Account, AccountStatus, Membership
+from panel.core.auth import sessions
+from panel.core.auth.tables import User
+from panel.core.authz import Authorizer
+from panel.errors import NotFound, ValidationFailed
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """An account as the switcher and lists show it."""
+
+    id: int
+    name: str
+    status: str
+    is_owner: bool
+
+
+def dom(account_id: int) -> str:
+    """The rules-engine domain of an account."""
+    return f"acct:{account_id}"
+
+
+async def create_account(authz: Authorizer, name: str, owner_id: int, store_id: int | None = None) -> int:
+    """Create an account owned by `owner_id`, who becomes its first member."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed({"name": "Give the account a name."})
+    async with db.write_transaction():
+        row = await Account.insert(Account(name=name, owner=owner_id, store=store_id)).returning(Account.id)
+        account_id = int(row[0]["id"])
+        await Membership.insert(Membership(user=owner_id, account=account_id))
+        await authz.add_grant("g", f"user:{owner_id}", "role:owner", dom(account_id))
+        await authz.add_grant("g", f"user:{owner_id}", "role:member", dom(account_id))
+    return account_id
+
+
+async def add_member(authz: Authorizer, account_id: int, user_id: int, permissions: list[str]) -> None:
+    """Add a user to an account with a set of permissions (names, e.g. "invoices")."""
+    async with db.write_transaction():
+        if not await Membership.exists().where((Membership.user == user_id) & (Membership.account == account_id)):
+            await Membership.insert(Membership(user=user_id, account=account_id))
+        await authz.add_grant("g", f"user:{user_id}", "role:member", dom(account_id))
+        for perm in permissions:
+            await authz.add_grant("g", f"user:{user_id}", f"perm:{perm}", dom(account_id))
+
+
+def permissions_of(authz: Authorizer, user_id: int, account_id: int) -> list[str]:
+    """The roles and permissions a user holds in an account, e.g. ["owner"], ["invoices"]."""
+    out = []
+    for grant in authz.grants_for(f"user:{user_id}", dom(account_id)):
+        role = grant[2]
+        if role.startswith("perm:"):
+            out.append(role.removeprefix("perm:"))
+        elif role == "role:owner":
+            out.append("owner")
+    return sorted(out)
+
+
+async def accounts_of(user_id: int) -> list[AccountSummary]:
+    """Every account the user belongs to, by name (one query)."""
+    rows = await (
+        Membership.select(
+            Membership.account.id,
+            Membership.account.name,
+            Membership.account.status,
+            Membership.account.owner,
+        )
+        .where(Membership.user == user_id)
+        .order_by(Membership.account.name)
+    )
+    return [
+        AccountSummary(r["account.id"], r["account.name"], r["account.status"], r["account.owner"] == user_id)
+        for r in rows
+    ]
+
+
+async def get_account(account_id: int) -> AccountSummary:
+    """One account, or NotFound."""
+    row = (
+        await Account.select(Account.id, Account.name, Account.status, Account.owner)
+        .where(Account.id == account_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such account.")
+    return AccountSummary(row["id"], row["name"], row["status"], False)
+
+
+async def remember_choice(user_id: int, account_id: int) -> None:
+    """Store the account a user last worked in, offered first next time."""
+    await User.update({User.last_account_id: account_id}).where(User.id == user_id)
+
+
+async def last_choice(user_id: int) -> int | None:
+    """The account the user last worked in."""
+    row = await User.select(User.last_account_id).where(User.id == user_id).first()
+    return row["last_account_id"] if row else None
+
+
+async def suspend(authz: Authorizer, account_id: int) -> int:
+    """Suspend an account: all non-staff access ends at once, live sessions included."""
+    async with db.write_transaction():
+        await Account.update({Account.status: AccountStatus.SUSPENDED}).where(Account.id == account_id)
+        await authz.add_grant("g3", dom(account_id), "class:suspended")
+        return await sessions.end_all_in_account(account_id)
+
+
+async def unsuspend(authz: Authorizer, account_id: int) -> None:
+    """Lift a suspension."""
+    async with db.write_transaction():
+        await Account.update({Account.status: AccountStatus.ACTIVE}).where(Account.id == account_id)
+        await authz.remove_grant("g3", dom(account_id), "class:suspended")

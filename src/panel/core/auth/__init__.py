@@ -1,0 +1,1 @@
+"""Sign-in: users, passwords, server-side sessions, API tokens and login limits."""

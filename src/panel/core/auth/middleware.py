@@ -1,0 +1,118 @@
+"""Who is asking: resolves the session cookie or API token before guards run."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import UTC, datetime
+from ipaddress import ip_address
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from panel.core.auth import sessions
+from panel.core.auth.tables import ApiToken
+from panel.settings import Settings
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+CSRF_COOKIE = "csrftoken"
+CSRF_HEADER = "x-csrftoken"
+
+
+def client_address(scope: Scope, trusted: list[str]) -> str:
+    """The client's address; X-Forwarded-For is believed only from trusted proxies."""
+    peer = (scope.get("client") or ("", 0))[0]
+    if peer not in trusted:
+        return peer
+    headers = dict(scope.get("headers", []))
+    forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
+    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+        try:
+            ip_address(hop)
+        except ValueError:
+            break
+        if hop not in trusted:
+            return hop
+    return peer
+
+
+class RequestState:
+    """Authentication facts that guards and handlers read from `request.state`."""
+
+    @staticmethod
+    def reset(state: dict[str, Any]) -> None:
+        """Start every request as anonymous."""
+        state["session"] = None
+        state["user_id"] = None
+        state["account_id"] = None
+        state["impersonator_id"] = None
+        state["via_token"] = False
+
+
+class AuthMiddleware(ASGIMiddleware):
+    """Loads the session (cookie) or API token (bearer) of each HTTP request."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        """Resolve the caller, refuse a bad token or a cookie-authenticated API write without CSRF header."""
+        state = scope.setdefault("state", {})
+        RequestState.reset(state)
+        state["client_address"] = client_address(scope, self.settings.trusted_proxies)
+        conn: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        auth = conn.headers.get("authorization", "")
+        if auth.lower().startswith("bearer ") and scope["path"].startswith("/api/"):
+            user_id = await _user_for_token(auth[7:].strip())
+            if user_id is None:
+                await _deny(scope, receive, send, 401, "The API token is unknown or was revoked.")
+                return
+            state["user_id"] = user_id
+            state["via_token"] = True
+        elif token := conn.cookies.get(sessions.COOKIE_NAME):
+            current = await sessions.load(token, self.settings.session_days)
+            if current is not None:
+                state["session"] = current
+                state["user_id"] = current.user_id
+                state["account_id"] = current.account_id
+                state["impersonator_id"] = current.impersonator_id
+            if scope["path"].startswith("/api/") and scope.get("method") in UNSAFE and not _csrf_header_ok(conn):
+                await _deny(scope, receive, send, 403, "CSRF token missing or wrong: send the x-csrftoken header.")
+                return
+        await next_app(scope, receive, send)
+
+
+def _csrf_header_ok(conn: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    cookie = conn.cookies.get(CSRF_COOKIE, "")
+    header = conn.headers.get(CSRF_HEADER, "")
+    return bool(cookie) and hmac.compare_digest(cookie, header)
+
+
+async def _user_for_token(token: str) -> int | None:
+    row = (
+        await ApiToken.select(ApiToken.id, ApiToken.user.id, ApiToken.user.is_active)
+        .where(ApiToken.token_hash == sessions.token_hash(token))
+        .first()
+    )
+    if row is None or not row["user.is_active"]:
+        return None
+    await ApiToken.update({ApiToken.last_used_at: datetime.now(UTC)}).where(ApiToken.id == row["id"])
+    return int(row["user.id"])
+
+
+async def _deny(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
+    """Answer before routing, in the API's error shape."""
+    body = json.dumps({"status_code": status, "detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

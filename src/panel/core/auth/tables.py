@@ -1,0 +1,45 @@
+"""Users, their login sessions and API tokens."""
+
+from __future__ import annotations
+
+from piccolo.columns import JSON, Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class User(Table, tablename="panel_user"):
+    """One person: one email, one password, any number of accounts."""
+
+    email = Varchar(length=254, unique=True, index=True)
+    name = Varchar(length=200, default="")
+    password_hash = Text(default="")
+    is_active = Boolean(default=True)
+    language = Varchar(length=10, default="en")
+    last_account_id = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Session(Table, tablename="panel_session"):
+    """A server-side login session; the cookie holds a token whose hash is stored here."""
+
+    token_hash = Varchar(length=64, unique=True, index=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    account_id = Integer(null=True, default=None)
+    impersonator_id = Integer(null=True, default=None)
+    data = JSON(default="{}")
+    ip = Varchar(length=45, default="")
+    user_agent = Varchar(length=300, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+
+
+class ApiToken(Table, tablename="panel_api_token"):
+    """A bearer token for the JSON API, acting as its user."""
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=100)
+    prefix = Varchar(length=12)
+    token_hash = Varchar(length=64, unique=True, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)

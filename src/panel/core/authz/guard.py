@@ -1,0 +1,122 @@
+"""The one guard: every route declares what it needs, and the rules engine decides.
+
+Declare on the route decorator, e.g. `@get("/invoices", authz=requires("invoice:*", "list"))`,
+`authz=requires("admin:accounts", "read", scope="platform")`, `authz=LOGGED_IN` (any
+logged-in user, for pages about the user themself) or `authz=PUBLIC`. A route that
+declares nothing is refused at start-up by `check_routes`, so no route is reachable
+without a decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from litestar import Litestar
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+
+from panel.core.authz.engine import Authorizer, AuthzRequest
+from panel.errors import Forbidden, PanelError, PluginError
+
+OPT_KEY = "authz"
+
+
+@dataclass(frozen=True)
+class Requires:
+    """The action a route needs on an object, in the current account or the platform.
+
+    `obj` may name path parameters in braces (`"invoice:{invoice_id}"`). With
+    `account_param`, the account comes from that path parameter instead of the
+    session (API routes used with tokens).
+    """
+
+    obj: str
+    action: str
+    scope: Literal["account", "platform"] = "account"
+    account_param: str | None = None
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A route open to everyone (`PUBLIC`) or to any logged-in user (`LOGGED_IN`)."""
+
+    name: str
+
+
+PUBLIC = Marker("public")
+LOGGED_IN = Marker("logged-in")
+
+
+def requires(
+    obj: str,
+    action: str,
+    scope: Literal["account", "platform"] = "account",
+    account_param: str | None = None,
+) -> Requires:
+    """Shorthand for `Requires(...)`."""
+    return Requires(obj, action, scope, account_param)
+
+
+class NoAccountChosen(PanelError):
+    """A page needs a current account and the session has none."""
+
+    status_code = 409
+
+
+def build_request(connection: ASGIConnection[Any, Any, Any, Any], spec: Requires) -> AuthzRequest:
+    """The rules-engine request for this connection and route declaration."""
+    state = connection.scope["state"]
+    user_id = state["user_id"]
+    params = connection.path_params
+    if spec.scope == "platform":
+        dom = "platform"
+    else:
+        account_id = params.get(spec.account_param) if spec.account_param else state["account_id"]
+        if account_id is None:
+            raise NoAccountChosen("Choose an account first.")
+        dom = f"acct:{account_id}"
+    try:
+        obj = spec.obj.format(**params)
+    except (KeyError, IndexError):
+        obj = spec.obj
+    mode = "mode:impersonation" if state.get("impersonator_id") else "mode:normal"
+    return AuthzRequest(f"user:{user_id}", state.get("partner_org", ""), dom, obj, spec.action, mode)
+
+
+def _is_automatic_options(handler: BaseRouteHandler) -> bool:
+    """Litestar's own OPTIONS answer (it lists allowed methods and runs no code of ours)."""
+    methods = getattr(handler, "http_methods", set())
+    return handler.handler_name == "options_handler" and set(methods) == {"OPTIONS"}
+
+
+def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Litestar guard applied to the whole app."""
+    spec = handler.opt.get(OPT_KEY)
+    if spec == PUBLIC:
+        return
+    if spec is None:
+        if _is_automatic_options(handler):
+            return
+        raise Forbidden("This route declares no permission and is closed.")
+    if connection.scope["state"].get("user_id") is None:
+        raise NotAuthorizedException("Log in to continue.")
+    if spec == LOGGED_IN:
+        return
+    authz: Authorizer = connection.app.state.authz
+    request = build_request(connection, spec)
+    if not authz.allowed(request):
+        raise Forbidden("You do not have permission to do that in this account.")
+
+
+def check_routes(app: Litestar) -> None:
+    """Refuse to start if any route handler lacks an authz declaration."""
+    missing = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            spec = handler.opt.get(OPT_KEY)
+            if not isinstance(spec, (Requires, Marker)) and not _is_automatic_options(handler):
+                missing.append(f"{route.path} ({handler.handler_name})")
+    if missing:
+        raise PluginError("routes without an authz declaration: " + ", ".join(sorted(missing)))

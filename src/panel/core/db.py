@@ -1,0 +1,148 @@
+"""Database set-up: one engine for core and plugin tables, migrations, transactions.
+
+SQLite is the embedded default (a file in the data folder, WAL journal, IMMEDIATE
+write transactions so concurrent writers queue instead of failing with "database is
+locked"); PostgreSQL is chosen by URL and uses a connection pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from piccolo.conf.apps import AppRegistry
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from panel.errors import SettingsError
+from panel.settings import Settings
+
+CORE_APP = "panel.core.piccolo_app"
+
+
+@dataclass
+class DatabaseState:
+    """What `panel.piccolo_conf` hands to Piccolo."""
+
+    engine: Engine[Any] | None = None
+    registry: AppRegistry | None = None
+    url: str = ""
+
+
+state = DatabaseState()
+
+
+def sqlite_path(url: str) -> str:
+    """The file path of a sqlite:/// URL (sqlite:////abs/path or sqlite:///rel/path)."""
+    path = unquote(url.split("://", 1)[1])
+    return path[1:] if path.startswith("/") else path
+
+
+def make_engine(url: str) -> Engine[Any]:
+    """An engine for a database URL."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        path = sqlite_path(url)
+        if not path:
+            raise SettingsError("PANEL_DATABASE_URL is invalid: sqlite:/// needs a file path")
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+        return SQLiteEngine(path=path, timeout=30)
+    if scheme in {"postgres", "postgresql"}:
+        return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+    raise SettingsError(f"PANEL_DATABASE_URL is invalid: unknown scheme {scheme!r}")
+
+
+def configure(settings: Settings, apps: Sequence[str]) -> Engine[Any]:
+    """Point Piccolo and every table of `apps` at the configured database."""
+    url = settings.resolved_database_url
+    engine = make_engine(url)
+    os.environ["PICCOLO_CONF"] = "panel.piccolo_conf"
+    registry = AppRegistry(apps=list(apps))
+    state.engine, state.registry, state.url = engine, registry, url
+    for app in registry.app_configs.values():
+        for table in app.table_classes:
+            table._meta.db = engine
+    return engine
+
+
+def configure_from_environment() -> Engine[Any]:
+    """Configure from environment and panel.toml, with every installed plugin."""
+    from panel.core.plugins import PanelPlugins
+    from panel.settings import load_settings
+
+    settings = load_settings()
+    return configure(settings, PanelPlugins(settings).piccolo_apps())
+
+
+def is_sqlite() -> bool:
+    """Whether the configured database is SQLite."""
+    return isinstance(state.engine, SQLiteEngine)
+
+
+def engine() -> Engine[Any]:
+    """The configured engine; fails loudly if `configure` was not called."""
+    if state.engine is None:
+        raise RuntimeError("the database is not configured: call panel.core.db.configure first")
+    return state.engine
+
+
+@contextlib.asynccontextmanager
+async def write_transaction() -> AsyncIterator[Any]:
+    """A transaction for work that writes.
+
+    On SQLite it takes the write lock at BEGIN (IMMEDIATE), so two writers queue up
+    rather than one failing halfway; on PostgreSQL it is a plain transaction. Nested
+    use joins the outer transaction.
+    """
+    eng = engine()
+    if isinstance(eng, SQLiteEngine):
+        async with eng.transaction(transaction_type=TransactionType.immediate) as txn:
+            yield txn
+    else:
+        async with eng.transaction() as txn:
+            yield txn
+
+
+async def connect() -> None:
+    """Open the connection pool (PostgreSQL only)."""
+    eng = engine()
+    if isinstance(eng, PostgresEngine) and eng.pool is None:
+        await eng.start_connection_pool(min_size=1, max_size=10)
+
+
+async def disconnect() -> None:
+    """Close the connection pool (PostgreSQL only)."""
+    eng = state.engine
+    if isinstance(eng, PostgresEngine) and eng.pool is not None:
+        await eng.close_connection_pool()
+
+
+async def migrate(verbose: bool = False) -> list[str]:
+    """Run every pending migration of core and enabled plugins; return app names.
+
+    Idempotent: migrations already recorded in the database are skipped.
+    """
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    registry = state.registry
+    if registry is None:
+        raise RuntimeError("the database is not configured")
+    out = io.StringIO()
+    quiet: contextlib.AbstractContextManager[Any] = (
+        contextlib.nullcontext() if verbose else contextlib.redirect_stdout(out)
+    )
+    with quiet:
+        result = await run_forwards("all")
+    if not result.success:
+        raise RuntimeError(f"migrations failed: {result.message}\n{out.getvalue()}")
+    return list(registry.app_configs)

@@ -1,0 +1,90 @@
+"""Demo data: a provider admin, staff, two stores, accounts and users.
+
+Idempotent: running it again creates nothing twice, and gives every demo login a
+fresh random password, which it returns so the CLI can print it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from panel.core.accounts import services as accounts
+from panel.core.accounts.tables import Account
+from panel.core.auth import services as auth
+from panel.core.authz import Authorizer
+from panel.core.stores.tables import Store
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """A login to print."""
+
+    email: str
+    password: str
+    what: str
+
+
+STAFF = (
+    ("admin@example.com", "Ada Admin", "admin", "provider admin (admin area)"),
+    ("support@example.com", "Sam Support", "support", "support staff"),
+    ("billing@example.com", "Bill Billing", "billing", "billing staff"),
+)
+CLIENTS = (
+    ("alice@example.com", "Alice Meyer", "owner of two accounts, billing in a third"),
+    ("bob@example.com", "Bob Baker", "owner of Bob's Bakery"),
+    ("carol@example.com", "Carol Chen", "domains and tickets in Alice Web Studio"),
+)
+STORES = (("Main store", "main", "USD", True), ("Acme Reseller", "acme", "EUR", False))
+ACCOUNTS = (
+    ("Alice Web Studio", "alice@example.com", "main", [("carol@example.com", ["domains", "tickets"])]),
+    ("Alice Personal", "alice@example.com", "main", []),
+    ("Bob's Bakery", "bob@example.com", "acme", [("alice@example.com", ["invoices"])]),
+    ("Dormant Ltd", "bob@example.com", "main", []),
+)
+SUSPENDED = ("Dormant Ltd",)
+
+
+def _password() -> str:
+    return "demo-" + secrets.token_urlsafe(9)
+
+
+async def _user(email: str, name: str, password: str) -> int:
+    user_id = await auth.user_id_by_email(email)
+    if user_id is None:
+        return await auth.create_user(email, password, name)
+    await auth.set_password(user_id, password)
+    return user_id
+
+
+async def load_demo(authz: Authorizer) -> list[DemoLogin]:
+    """Create what is missing and return the logins with fresh passwords."""
+    logins: list[DemoLogin] = []
+    ids: dict[str, int] = {}
+    for email, name, role, what in STAFF:
+        password = _password()
+        ids[email] = await _user(email, name, password)
+        await auth.grant_staff_role(authz, ids[email], role)
+        logins.append(DemoLogin(email, password, what))
+    for email, name, what in CLIENTS:
+        password = _password()
+        ids[email] = await _user(email, name, password)
+        logins.append(DemoLogin(email, password, what))
+    store_ids: dict[str, int] = {}
+    for name, slug, currency, default in STORES:
+        row = await Store.select(Store.id).where(Store.slug == slug).first()
+        if row is None:
+            row = (
+                await Store.insert(Store(name=name, slug=slug, currency=currency, is_default=default)).returning(
+                    Store.id
+                )
+            )[0]
+        store_ids[slug] = row["id"]
+    for name, owner, store, members in ACCOUNTS:
+        row = await Account.select(Account.id).where(Account.name == name).first()
+        account_id = row["id"] if row else await accounts.create_account(authz, name, ids[owner], store_ids[store])
+        for email, perms in members:
+            await accounts.add_member(authz, account_id, ids[email], perms)
+        if name in SUSPENDED:
+            await accounts.suspend(authz, account_id)
+    return logins

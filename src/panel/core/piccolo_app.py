@@ -1,0 +1,20 @@
+"""The core Piccolo app: core tables and their migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from panel.core.accounts.tables import Account, Membership
+from panel.core.auth.tables import ApiToken, Session, User
+from panel.core.authz.tables import CasbinRule
+from panel.core.stores.tables import Store
+
+APP_CONFIG = AppConfig(
+    app_name="core",
+    migrations_folder_path=str(Path(__file__).parent / "migrations"),
+    table_classes=[User, Session, ApiToken, Store, Account, Membership, CasbinRule],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,23 @@
+"""The Jinja2 environment: plugin folders first (they override), then core's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+
+CORE_TEMPLATE_DIRS: tuple[Path, ...] = tuple(
+    Path(__file__).resolve().parent.parent / feature / "templates" for feature in ("web", "auth", "accounts", "admin")
+)
+
+
+def build_environment(plugin_dirs: list[Path]) -> Environment:
+    """An environment where plugin templates replace core ones of the same name.
+
+    `core:<name>` always reaches the core template, so an override can extend it.
+    """
+    core = ChoiceLoader([FileSystemLoader(str(d)) for d in CORE_TEMPLATE_DIRS])
+    loader = ChoiceLoader(
+        [FileSystemLoader([str(d) for d in plugin_dirs]), PrefixLoader({"core": core}, delimiter=":"), core]
+    )
+    return Environment(loader=loader, autoescape=select_autoescape(default=True), enable_async=False)

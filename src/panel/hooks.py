@@ -1,0 +1,233 @@
+"""Hook specifications: the public API of hostpanel plugins.
+
+Naming says how results combine:
+
+- `panel_register_*` contributes things through the `register` callback it is given;
+  everything registered by every enabled plugin is collected.
+- `panel_on_*` is a notification after something happened; the return value is
+  ignored, but a coroutine returned is awaited.
+- `panel_render_*` returns HTML for a named page slot; results are joined in plugin
+  order.
+
+Hooks are always called with keyword arguments, so an implementation may accept only
+the parameters it needs. `docs/plugin-hooks.md` documents every hook; a test keeps the
+two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from panel.plugin import PROJECT, DashboardWidget, NavItem, Permission, StaticFiles
+from panel.product_types import ProductType
+
+if TYPE_CHECKING:
+    import click
+    from litestar import Litestar, Request
+    from litestar.types import ControllerRouterHandler
+
+    from panel.settings import Settings
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+# ---------------------------------------------------------------------------------
+# Start-up
+# ---------------------------------------------------------------------------------
+
+
+@hookspec
+def panel_register_routes(register: Callable[[ControllerRouterHandler], None], settings: Settings) -> None:
+    """Add Litestar route handlers, controllers or routers to the app.
+
+    Called once while the app is built, for enabled plugins only. Mount pages under
+    `/<plugin>/` and API routes under `/api/v1/<plugin>/`. Every handler must declare
+    the rules-engine action it needs with `panel.core.authz.guard.requires(...)` or be
+    marked `public()`; start-up fails for a handler that does neither.
+
+    Args:
+        register: call once per handler, controller or router.
+        settings: the resolved settings, `settings.for_plugin(name)` for your own.
+    """
+
+
+@hookspec
+def panel_register_templates(register: Callable[[Path], None]) -> None:
+    """Add a folder of Jinja2 templates.
+
+    Called once while the app is built. Put your own templates under `<plugin>/` in
+    that folder. A template with the same name as a core one (for example
+    `layouts/client.html`) replaces it; the original stays reachable as
+    `core:layouts/client.html` so an override can extend it.
+
+    Args:
+        register: call with the folder's path.
+    """
+
+
+@hookspec
+def panel_register_static(register: Callable[[StaticFiles], None]) -> None:
+    """Serve a folder of static files under `/static/<plugin>/`.
+
+    Called once while the app is built. Files are public: never put secrets there.
+
+    Args:
+        register: call with a `StaticFiles(plugin, directory)`.
+    """
+
+
+@hookspec
+def panel_register_piccolo_apps(register: Callable[[str], None]) -> None:
+    """Add a Piccolo app (tables and migrations) to the database.
+
+    Called when the database is configured, before migrations run, at start-up and
+    by `panel migrate`. Register the import path of a module that defines
+    `APP_CONFIG`, e.g. `"panel_wordpress.piccolo_app"`. Prefix table names with the
+    plugin name and declare `migration_dependencies` on `"panel.core.piccolo_app"`.
+    A disabled plugin's migrations do not run and its tables are not touched.
+
+    Args:
+        register: call with the module path.
+    """
+
+
+@hookspec
+def panel_register_cli_commands(register: Callable[[click.Command], None]) -> None:
+    """Add sub-commands to the `panel` command line.
+
+    Called when the CLI starts, before arguments are parsed. Name a group after the
+    plugin (`panel wordpress ...`) so commands never collide.
+
+    Args:
+        register: call with a `click.Command` or `click.Group`.
+    """
+
+
+@hookspec
+def panel_on_startup(app: Litestar, settings: Settings) -> Any:
+    """Called once the app is built and the database migrated, before it serves.
+
+    Not called by CLI commands that do not start the web app. May return a coroutine,
+    which is awaited; keep it short, start-up waits for it.
+
+    Args:
+        app: the Litestar application.
+        settings: the resolved settings.
+    """
+
+
+# ---------------------------------------------------------------------------------
+# Catalog
+# ---------------------------------------------------------------------------------
+
+
+@hookspec
+def panel_register_product_types(register: Callable[[ProductType], None]) -> None:
+    """Add product types that the catalog can sell (see `panel.product_types`).
+
+    Called once while the app is built. Type names are namespaced by plugin
+    (`ssl.certificate`) and must be unique; a clash stops start-up.
+
+    Args:
+        register: call with a `ProductType` instance.
+    """
+
+
+# ---------------------------------------------------------------------------------
+# Client area and admin area
+# ---------------------------------------------------------------------------------
+
+
+@hookspec
+def panel_register_nav_items(register: Callable[[NavItem], None], area: str) -> None:
+    """Add links to the navigation of the client area or the admin area.
+
+    Called once per area while the app is built (not per request). Each item is shown
+    only to users the rules engine allows `item.action` on `item.obj`.
+
+    Args:
+        register: call with a `NavItem`.
+        area: `"client"` or `"admin"`.
+    """
+
+
+@hookspec
+def panel_register_dashboard_widgets(register: Callable[[DashboardWidget], None]) -> None:
+    """Add panels to the client-area home page.
+
+    Called once while the app is built. A widget's `load` runs on every view of the
+    home page for users allowed to see it: keep it to one or two queries.
+
+    Args:
+        register: call with a `DashboardWidget`.
+    """
+
+
+@hookspec
+def panel_render_page_slot(slot: str, request: Request[Any, Any, Any], context: dict[str, Any]) -> str | None:
+    """Return HTML for a named slot in a page, or None to add nothing.
+
+    Called on every render of a page that has the slot, for each enabled plugin;
+    results are joined in plugin order. The HTML is inserted as it is: escape what
+    you did not write (render a template rather than building strings). Slots in core
+    pages: `client.sidebar`, `client.footer`, `admin.footer`, `dashboard.top`.
+
+    Args:
+        slot: the slot's name.
+        request: the current request (`request.state.user`, `.account`).
+        context: the page's template context; do not change it.
+    """
+
+
+# ---------------------------------------------------------------------------------
+# Authorization
+# ---------------------------------------------------------------------------------
+
+
+@hookspec
+def panel_register_permissions(register: Callable[[Permission], None]) -> None:
+    """Add per-account permissions that owners can grant to members.
+
+    Called once while the app is built. A permission named `wordpress.sites` becomes
+    the rules-engine role `perm:wordpress.sites`; say what it allows with
+    `panel_register_policies`.
+
+    Args:
+        register: call with a `Permission`.
+    """
+
+
+@hookspec
+def panel_register_policies(register: Callable[[str], None]) -> None:
+    """Add rules-engine policy lines, in the CSV form of `policies/policy.csv`.
+
+    Called once while the rules engine loads, for enabled plugins only: a disabled
+    plugin's lines are absent, so nothing it allowed is allowed. Use objects prefixed
+    with the plugin name (`wordpress.site:*`). Lines are kept in memory, never stored.
+
+    Args:
+        register: call with one line, e.g.
+            `"p, perm:wordpress.sites, *, wordpress.site:*, ^(read|list)$, allow"`.
+    """
+
+
+# ---------------------------------------------------------------------------------
+# Users and sessions
+# ---------------------------------------------------------------------------------
+
+
+@hookspec
+def panel_on_user_logged_in(user_id: int, account_id: int | None, staff: bool) -> Any:
+    """Called after a user logged in with the right password, before the response.
+
+    Not called for failed or rate-limited attempts, nor when an API token is used.
+    May return a coroutine, which is awaited.
+
+    Args:
+        user_id: the user.
+        account_id: the account chosen for the session, None if the user must pick.
+        staff: whether the user has a platform staff role.
+    """
