@@ -15,34 +15,9 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from support import _create_pg_database, _worker, build_app, make_settings, need_service
 
-from panel.settings import Settings, load_settings
-
-SECRET = "test-secret-key-that-is-long-enough-0123456789"
-REQUIRE_SERVICES = bool(os.environ.get("PANEL_REQUIRE_SERVICES") or os.environ.get("CI"))
-
-
-def need_service(what: str) -> None:
-    """Skip locally when a real service is missing; fail in CI, where it must exist."""
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{what} is required in CI but missing")
-    pytest.skip(f"{what} is not available here")
-
-
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
-
-
-async def _create_pg_database(base_url: str, name: str) -> str:
-    import asyncpg
-
-    conn = await asyncpg.connect(base_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return base_url.rsplit("/", 1)[0] + f"/{name}"
+from panel.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -54,18 +29,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
             need_service("PostgreSQL (PANEL_TEST_PG_URL)")
         return asyncio.run(_create_pg_database(base, f"hostpanel_test_{_worker()}"))
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'panel.sqlite3'}"
-
-
-def make_settings(database_url: str, data_dir: Path, **extra: str) -> Settings:
-    """Settings for tests: no panel.toml, only what is passed."""
-    env = {
-        "PANEL_DATABASE_URL": database_url,
-        "PANEL_SECRET_KEY": SECRET,
-        "PANEL_DATA_DIR": str(data_dir),
-        "PANEL_PLUGINS": "all",
-        **extra,
-    }
-    return load_settings(environ=env, config=Path("/nonexistent/panel.toml"))
 
 
 @pytest.fixture(scope="session")
@@ -101,13 +64,6 @@ async def app(settings: Settings) -> AsyncIterator[Litestar]:
     application = build_app(settings)
     await _truncate()
     yield application
-
-
-def build_app(settings: Settings, *extra: object, discover: bool = False) -> Litestar:
-    """Build an app with extra plugins registered."""
-    from panel.app import create_app
-
-    return create_app(settings, extra_plugins=extra, discover=discover)
 
 
 @pytest.fixture

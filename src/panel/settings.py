@@ -61,6 +61,8 @@ class Setting:
 
 
 def _check_database_url(url: str) -> None:
+    if not url:
+        return
     scheme = urlsplit(url).scheme
     if scheme not in {"sqlite", "postgres", "postgresql"}:
         raise ValueError("must start with sqlite:/// or postgresql://")
@@ -87,7 +89,7 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "database_url",
         "sqlite:///path or postgresql://user:pass@host:port/db; default: SQLite in data_dir.",
         default="",
-        validate=lambda v: v and _check_database_url(v),
+        validate=_check_database_url,
     ),
     Setting(
         "secret_key",

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Router, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from dummy_plugin import services
@@ -37,7 +36,7 @@ async def hello(request: Request[Any, Any, Any]) -> Template:
 @post("/hello", authz=requires("dummy.thing:*", "create"))
 async def add(
     request: Request[Any, Any, Any],
-    data: Annotated[NoteForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    data: URLEncodedBody[NoteForm],
 ) -> Template | Redirect:
     """Store a note, then show the list again (or the form with its error)."""
     account_id = request.state.account_id
@@ -66,7 +65,7 @@ class NoteOut:
 
 
 @get("/accounts/{account_id:int}/notes", authz=requires("dummy.thing:*", "list", account_param="account_id"))
-async def api_notes(account_id: int) -> list[NoteOut]:
+async def api_notes(account_id: FromPath[int]) -> list[NoteOut]:
     """The account's notes, newest first."""
     return [NoteOut(n.id, n.body) for n in await services.list_notes(account_id)]
 

@@ -36,7 +36,7 @@ CLIENTS = (
     ("carol@example.com", "Carol Chen", "domains and tickets in Alice Web Studio"),
 )
 STORES = (("Main store", "main", "USD", True), ("Acme Reseller", "acme", "EUR", False))
-ACCOUNTS = (
+ACCOUNTS: tuple[tuple[str, str, str, list[tuple[str, list[str]]]], ...] = (
     ("Alice Web Studio", "alice@example.com", "main", [("carol@example.com", ["domains", "tickets"])]),
     ("Alice Personal", "alice@example.com", "main", []),
     ("Bob's Bakery", "bob@example.com", "acme", [("alice@example.com", ["invoices"])]),

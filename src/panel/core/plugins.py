@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -103,7 +103,7 @@ class PanelPlugins:
         if settings.hook_trace:
             self.pm.add_hookcall_monitoring(self._before, lambda *a: None)
 
-    def _before(self, hook_name: str, impls: object, kwargs: dict[str, Any]) -> None:
+    def _before(self, hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
         self.trace.append((hook_name, dict(kwargs)))
         log.info("hook %s", hook_name)
 

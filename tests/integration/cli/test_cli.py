@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SECRET, _create_pg_database, _worker
+from support import SECRET, _create_pg_database, _worker
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ class _Sloppy:
 
 
 def test_a_route_without_declaration_stops_start_up(settings):
-    from conftest import build_app
+    from support import build_app
 
     with pytest.raises(PluginError, match="/sloppy"):
         build_app(settings, _Sloppy)

@@ -7,13 +7,13 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.params import URLEncodedBody
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from panel.core.accounts import services
 from panel.core.auth import sessions
 from panel.core.auth.routes import set_session_cookie
 from panel.core.authz.guard import LOGGED_IN, requires
-from panel.core.web.pages import allowed, page
+from panel.core.web.pages import allowed, page, redirect
 from panel.errors import Forbidden
 from panel.plugin import DashboardWidget
 
@@ -79,9 +79,7 @@ async def switch(
     """Switch the current account (one click from any page)."""
     token = await switch_account(request, data.account_id)
     target = data.next if data.next.startswith("/") and not data.next.startswith("//") else "/"
-    response: Response[Any] = Redirect(target)
-    if request.headers.get("hx-request") == "true":
-        response = Response(content=b"", status_code=204, headers={"HX-Redirect": target})
+    response = redirect(request, target)
     set_session_cookie(response, request.app.state.settings, token)
     return response
 

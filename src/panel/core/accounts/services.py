@@ -32,7 +32,7 @@ async def create_account(authz: Authorizer, name: str, owner_id: int, store_id: 
     name = name.strip()
     if not name:
         raise ValidationFailed({"name": "Give the account a name."})
-    async with db.write_transaction():
+    async with authz.atomic(), db.write_transaction():
         row = await Account.insert(Account(name=name, owner=owner_id, store=store_id)).returning(Account.id)
         account_id = int(row[0]["id"])
         await Membership.insert(Membership(user=owner_id, account=account_id))
@@ -43,7 +43,7 @@ async def create_account(authz: Authorizer, name: str, owner_id: int, store_id: 
 
 async def add_member(authz: Authorizer, account_id: int, user_id: int, permissions: list[str]) -> None:
     """Add a user to an account with a set of permissions (names, e.g. "invoices")."""
-    async with db.write_transaction():
+    async with authz.atomic(), db.write_transaction():
         if not await Membership.exists().where((Membership.user == user_id) & (Membership.account == account_id)):
             await Membership.insert(Membership(user=user_id, account=account_id))
         await authz.add_grant("g", f"user:{user_id}", "role:member", dom(account_id))
@@ -106,7 +106,7 @@ async def last_choice(user_id: int) -> int | None:
 
 async def suspend(authz: Authorizer, account_id: int) -> int:
     """Suspend an account: all non-staff access ends at once, live sessions included."""
-    async with db.write_transaction():
+    async with authz.atomic(), db.write_transaction():
         await Account.update({Account.status: AccountStatus.SUSPENDED}).where(Account.id == account_id)
         await authz.add_grant("g3", dom(account_id), "class:suspended")
         return await sessions.end_all_in_account(account_id)
@@ -114,6 +114,6 @@ async def suspend(authz: Authorizer, account_id: int) -> int:
 
 async def unsuspend(authz: Authorizer, account_id: int) -> None:
     """Lift a suspension."""
-    async with db.write_transaction():
+    async with authz.atomic(), db.write_transaction():
         await Account.update({Account.status: AccountStatus.ACTIVE}).where(Account.id == account_id)
         await authz.remove_grant("g3", dom(account_id), "class:suspended")

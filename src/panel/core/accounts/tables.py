@@ -6,7 +6,7 @@ rules engine (`panel_casbin_rule`), so every decision has one source.
 
 from __future__ import annotations
 
-from piccolo.columns import ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -25,6 +25,8 @@ class AccountStatus:
 class Account(Table, tablename="panel_account"):
     """A person, company or project that owns services, domains and invoices."""
 
+    id: Serial  # added by Piccolo; declared for type checkers
+
     name = Varchar(length=200)
     status = Varchar(length=20, default=AccountStatus.ACTIVE, index=True)
     owner = ForeignKey(references=User, on_delete=OnDelete.restrict, index=True)
@@ -34,6 +36,8 @@ class Account(Table, tablename="panel_account"):
 
 class Membership(Table, tablename="panel_membership"):
     """A user belongs to an account; the owner has a membership too."""
+
+    id: Serial  # added by Piccolo; declared for type checkers
 
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     account = ForeignKey(references=Account, on_delete=OnDelete.cascade, index=True)

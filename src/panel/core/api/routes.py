@@ -19,6 +19,7 @@ from panel.core.admin import services as admin
 from panel.core.auth import services as auth
 from panel.core.auth import sessions, tokens
 from panel.core.auth.routes import _limits, set_session_cookie, start_session
+from panel.core.auth.tables import User
 from panel.core.authz.guard import LOGGED_IN, PUBLIC, requires
 from panel.errors import PanelError
 
@@ -63,7 +64,7 @@ class MeOut:
 async def _me(request: Request[Any, Any, Any]) -> MeOut:
     user_id = request.state.user_id
     authz = request.app.state.authz
-    row = await auth.User.select(auth.User.email).where(auth.User.id == user_id).first()
+    row = await User.select(User.email).where(User.id == user_id).first()
     mine = [
         AccountOut(a.id, a.name, a.status, a.is_owner, accounts.permissions_of(authz, user_id, a.id))
         for a in await accounts.accounts_of(user_id)

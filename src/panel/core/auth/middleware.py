@@ -108,11 +108,11 @@ async def _user_for_token(token: str) -> int | None:
 async def _deny(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
     """Answer before routing, in the API's error shape."""
     body = json.dumps({"status_code": status, "detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    start: Any = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+    }
+    await send(start)
+    end: Any = {"type": "http.response.body", "body": body}
+    await send(end)

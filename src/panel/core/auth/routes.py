@@ -13,7 +13,7 @@ from panel.core.accounts import services as accounts
 from panel.core.auth import services, sessions
 from panel.core.auth.ratelimit import FailureCounter
 from panel.core.authz.guard import LOGGED_IN, PUBLIC
-from panel.core.web.pages import page
+from panel.core.web.pages import page, redirect
 from panel.errors import TooManyAttempts, ValidationFailed
 from panel.settings import Settings
 
@@ -98,7 +98,7 @@ async def login_submit(
             next=_safe_next(data.next),
         )
     except TooManyAttempts as exc:
-        response = await page(
+        limited = await page(
             request,
             "auth/login.html",
             area="public",
@@ -107,17 +107,13 @@ async def login_submit(
             email=data.email,
             next=_safe_next(data.next),
         )
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        limited.headers["Retry-After"] = str(exc.retry_after)
+        return limited
     token, account_id, staff = await start_session(request, user_id)
     if account_id is not None:
         await accounts.remember_choice(user_id, account_id)
     target = _safe_next(data.next) or ("/admin" if staff else "/" if account_id else "/accounts/choose")
-    if staff and not _safe_next(data.next):
-        target = "/admin"
-    response: Response[Any] = Redirect(target)
-    if request.headers.get("hx-request") == "true":
-        response = Response(content=b"", status_code=204, headers={"HX-Redirect": target})
+    response = redirect(request, target)
     set_session_cookie(response, settings, token)
     return response
 

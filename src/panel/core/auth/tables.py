@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from piccolo.columns import JSON, Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, ForeignKey, Integer, OnDelete, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 
 class User(Table, tablename="panel_user"):
     """One person: one email, one password, any number of accounts."""
+
+    id: Serial  # added by Piccolo; declared for type checkers
 
     email = Varchar(length=254, unique=True, index=True)
     name = Varchar(length=200, default="")
@@ -21,6 +23,8 @@ class User(Table, tablename="panel_user"):
 
 class Session(Table, tablename="panel_session"):
     """A server-side login session; the cookie holds a token whose hash is stored here."""
+
+    id: Serial  # added by Piccolo; declared for type checkers
 
     token_hash = Varchar(length=64, unique=True, index=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
@@ -36,6 +40,8 @@ class Session(Table, tablename="panel_session"):
 
 class ApiToken(Table, tablename="panel_api_token"):
     """A bearer token for the JSON API, acting as its user."""
+
+    id: Serial  # added by Piccolo; declared for type checkers
 
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     name = Varchar(length=100)

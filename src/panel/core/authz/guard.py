@@ -87,8 +87,8 @@ def build_request(connection: ASGIConnection[Any, Any, Any, Any], spec: Requires
 
 def _is_automatic_options(handler: BaseRouteHandler) -> bool:
     """Litestar's own OPTIONS answer (it lists allowed methods and runs no code of ours)."""
-    methods = getattr(handler, "http_methods", set())
-    return handler.handler_name == "options_handler" and set(methods) == {"OPTIONS"}
+    methods: set[str] = set(getattr(handler, "http_methods", ()))
+    return handler.handler_name == "options_handler" and methods == {"OPTIONS"}
 
 
 def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

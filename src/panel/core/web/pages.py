@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
-from litestar.response import Template
+from litestar import Request, Response
+from litestar.response import Redirect, Template
 
 from panel.core.accounts import services as accounts
 from panel.core.auth.services import staff_roles
@@ -37,6 +37,13 @@ def visible_nav(request: Request[Any, Any, Any], area: str) -> list[NavItem]:
             return []
         dom = f"acct:{account_id}"
     return [i for i in items if allowed(request, i.obj, i.action, dom)]
+
+
+def redirect(request: Request[Any, Any, Any], target: str) -> Response[Any]:
+    """Go to `target`: a 303 for browsers, `HX-Redirect` for htmx (a full page load)."""
+    if request.headers.get("hx-request") == "true":
+        return Response(content=b"", status_code=204, headers={"HX-Redirect": target})
+    return Redirect(target, status_code=303)
 
 
 def wants_fragment(request: Request[Any, Any, Any]) -> bool:

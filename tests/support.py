@@ -1,0 +1,56 @@
+"""Helpers shared by tests (import as `support`): settings, databases, app building."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+
+from panel.settings import Settings, load_settings
+
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+REQUIRE_SERVICES = bool(os.environ.get("PANEL_REQUIRE_SERVICES") or os.environ.get("CI"))
+
+
+def need_service(what: str) -> None:
+    """Skip locally when a real service is missing; fail in CI, where it must exist."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required in CI but missing")
+    pytest.skip(f"{what} is not available here")
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+async def _create_pg_database(base_url: str, name: str) -> str:
+    import asyncpg
+
+    conn = await asyncpg.connect(base_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return base_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def make_settings(database_url: str, data_dir: Path, **extra: str) -> Settings:
+    """Settings for tests: no panel.toml, only what is passed."""
+    env = {
+        "PANEL_DATABASE_URL": database_url,
+        "PANEL_SECRET_KEY": SECRET,
+        "PANEL_DATA_DIR": str(data_dir),
+        "PANEL_PLUGINS": "all",
+        **extra,
+    }
+    return load_settings(environ=env, config=Path("/nonexistent/panel.toml"))
+
+
+def build_app(settings: Settings, *extra: object, discover: bool = False) -> Litestar:
+    """Build an app with extra plugins registered."""
+    from panel.app import create_app
+
+    return create_app(settings, extra_plugins=extra, discover=discover)
