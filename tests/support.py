@@ -44,6 +44,9 @@ def make_settings(database_url: str, data_dir: Path, **extra: str) -> Settings:
         "PANEL_SECRET_KEY": SECRET,
         "PANEL_DATA_DIR": str(data_dir),
         "PANEL_PLUGINS": "all",
+        # the test client runs the app's lifespan in another event loop than the test,
+        # and a pool belongs to one loop; the live-server browser test uses the pool
+        "PANEL_DATABASE_POOL": "false",
         **extra,
     }
     return load_settings(environ=env, config=Path("/nonexistent/panel.toml"))

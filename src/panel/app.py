@@ -73,7 +73,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await db.connect()
+        if settings.database_pool:
+            await db.connect()
         app.state.authz = await load_authorizer(settings, plugins)
         gc.freeze()  # long-lived start-up objects stay out of every later collection
         await plugins.on_startup(app)

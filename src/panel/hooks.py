@@ -45,8 +45,9 @@ def panel_register_routes(register: Callable[[ControllerRouterHandler], None], s
 
     Called once while the app is built, for enabled plugins only. Mount pages under
     `/<plugin>/` and API routes under `/api/v1/<plugin>/`. Every handler must declare
-    the rules-engine action it needs with `panel.core.authz.guard.requires(...)` or be
-    marked `public()`; start-up fails for a handler that does neither.
+    the rules-engine action it needs, `authz=requires(obj, action)`, or be marked
+    `authz=PUBLIC` / `authz=LOGGED_IN` (all from `panel.core.authz.guard`); start-up
+    fails for a handler that does neither.
 
     Args:
         register: call once per handler, controller or router.
@@ -108,7 +109,7 @@ def panel_register_cli_commands(register: Callable[[click.Command], None]) -> No
 
 @hookspec
 def panel_on_startup(app: Litestar, settings: Settings) -> Any:
-    """Called once the app is built and the database migrated, before it serves.
+    """Called once the database connection is open and the rules engine loaded, before the app serves.
 
     Not called by CLI commands that do not start the web app. May return a coroutine,
     which is awaited; keep it short, start-up waits for it.

@@ -103,6 +103,12 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         default=["all"],
         parse=parse_list,
     ),
+    Setting(
+        "database_pool",
+        "Keep a PostgreSQL connection pool (off only for tools that use several event loops).",
+        default=True,
+        parse=parse_bool,
+    ),
     Setting("smtp_url", "Where email goes, e.g. smtp://127.0.0.1:1025.", default="", validate=_check_smtp_url),
     Setting("mail_from", "Sender address of the panel's email.", default="panel@localhost"),
     Setting("base_url", "Public address of the panel, for links in email.", default="http://127.0.0.1:8000"),
