@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ def create_app(
     discover: bool = True,
 ) -> Litestar:
     """Build the web app for these settings and the enabled plugins."""
+    logging.getLogger("casbin").setLevel(logging.WARNING)  # it prints the whole model at INFO
     plugins = PanelPlugins(settings, extra=extra_plugins, discover=discover)
     secret = require_secret_key(settings)
     db.configure(settings, plugins.piccolo_apps())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ class Context:
         from panel.core.plugins import PanelPlugins
         from panel.settings import load_settings
 
+        logging.getLogger("casbin").setLevel(logging.WARNING)
         self.settings = load_settings()
         self.plugins = PanelPlugins(self.settings)
 
