@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from support import _create_pg_database, _worker, build_app, make_settings, need_service
+from support import _create_pg_database, _worker, build_app, empty_tables, make_settings, need_service
 
 from panel.settings import Settings
 
@@ -49,20 +49,11 @@ def settings(migrated: str, tmp_path: Path) -> Settings:
     return make_settings(migrated, tmp_path)
 
 
-async def _truncate() -> None:
-    from panel.core import db
-
-    assert db.state.registry is not None
-    tables = [t for app in db.state.registry.app_configs.values() for t in app.table_classes]
-    for table in reversed(tables):
-        await table.delete(force=True)
-
-
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[Litestar]:
     """A fresh app on an emptied database (core plugins only, no discovery)."""
     application = build_app(settings)
-    await _truncate()
+    await empty_tables()
     yield application
 
 

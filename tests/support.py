@@ -57,3 +57,13 @@ def build_app(settings: Settings, *extra: object, discover: bool = False) -> Lit
     from panel.app import create_app
 
     return create_app(settings, extra_plugins=extra, discover=discover)
+
+
+async def empty_tables() -> None:
+    """Delete every row of every table the current app knows, plugins' included."""
+    from panel.core import db
+
+    assert db.state.registry is not None
+    tables = [t for app in db.state.registry.app_configs.values() for t in app.table_classes]
+    for table in reversed(tables):
+        await table.delete(force=True)

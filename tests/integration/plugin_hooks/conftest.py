@@ -16,6 +16,7 @@ import pytest
 from factories import login
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from support import empty_tables
 
 from panel.app import create_app
 from panel.core import db
@@ -44,14 +45,6 @@ def login_as() -> Callable[..., Any]:
         return response
 
     return go
-
-
-async def empty_tables() -> None:
-    """Delete every row of every table the current app knows, plugins' included."""
-    assert db.state.registry is not None
-    tables = [t for app in db.state.registry.app_configs.values() for t in app.table_classes]
-    for table in reversed(tables):
-        await table.delete(force=True)
 
 
 @pytest.fixture
