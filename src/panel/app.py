@@ -50,7 +50,11 @@ async def load_authorizer(settings: Settings, plugins: PanelPlugins) -> Authoriz
     """The rules engine with the policy files, plugin lines and the database's grants."""
     folder = policies_dir(settings)
     return await Authorizer.create(
-        folder / "model.conf", [folder / "policy.csv"], plugins.policy_lines(), adapter=PiccoloAdapter()
+        folder / "model.conf",
+        [folder / "policy.csv"],
+        plugins.policy_lines(),
+        adapter=PiccoloAdapter(),
+        sync_interval=settings.authz_sync_seconds,
     )
 
 

@@ -9,6 +9,7 @@ whose message is one line naming the variable, so start-up can stop with it.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +36,14 @@ def parse_bool(raw: str) -> bool:
 def parse_int(raw: str) -> int:
     """Read a whole number."""
     return int(raw.strip())
+
+
+def parse_float(raw: str) -> float:
+    """Read a finite number, e.g. 0.5."""
+    value = float(raw.strip())
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
 
 
 def parse_list(raw: str) -> list[str]:
@@ -76,6 +85,11 @@ def _check_smtp_url(url: str) -> None:
 def _check_secret(value: str) -> None:
     if len(value) < 32:
         raise ValueError("must be at least 32 characters")
+
+
+def _check_not_negative(value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ValueError("must be a number >= 0")
 
 
 def _check_port(value: int) -> None:
@@ -122,6 +136,13 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("trusted_proxies", "Peer addresses whose X-Forwarded-For is believed.", default=[], parse=parse_list),
     Setting("policies_dir", "Folder with model.conf and policy.csv; default: the shipped policies.", default=""),
     Setting("hook_trace", "Log every plugin hook call.", default=False, parse=parse_bool),
+    Setting(
+        "authz_sync_seconds",
+        "Most seconds before grant changes made by other processes (workers, the CLI) apply; 0: every request.",
+        default=1.0,
+        parse=parse_float,
+        validate=_check_not_negative,
+    ),
 )
 
 

@@ -11,6 +11,7 @@ from authz_data import MODEL, POLICY, load
 from piccolo.engine.sqlite import SQLiteEngine
 
 from panel.core.authz import Authorizer, CasbinRule, PiccoloAdapter
+from panel.core.authz.tables import GrantChange
 
 
 @pytest_asyncio.fixture
@@ -21,15 +22,18 @@ async def authorizer() -> Authorizer:
 
 @pytest_asyncio.fixture
 async def sqlite_table(tmp_path: Path) -> AsyncIterator[SQLiteEngine]:
-    """`panel_casbin_rule` on a fresh SQLite file; the table's engine is restored after."""
-    previous = CasbinRule._meta._db
+    """`panel_casbin_rule` and its change feed on a fresh SQLite file; the tables' engines are restored after."""
+    tables = (CasbinRule, GrantChange)
+    previous = [t._meta._db for t in tables]
     engine = SQLiteEngine(path=str(tmp_path / "t.sqlite"))
-    CasbinRule._meta.db = engine
-    await CasbinRule.create_table(if_not_exists=True)
+    for table in tables:
+        table._meta.db = engine
+        await table.create_table(if_not_exists=True)
     try:
         yield engine
     finally:
-        CasbinRule._meta._db = previous
+        for table, db in zip(tables, previous, strict=True):
+            table._meta._db = db
 
 
 @pytest.fixture

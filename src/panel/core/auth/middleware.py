@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from datetime import UTC, datetime
 from ipaddress import ip_address
 from typing import Any
@@ -61,7 +62,11 @@ class AuthMiddleware(ASGIMiddleware):
         self.settings = settings
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        """Resolve the caller, refuse a bad token or a cookie-authenticated API write without CSRF header."""
+        """Resolve the caller, refuse a bad token or a cookie-authenticated API write without CSRF header.
+
+        Before passing the request on, applies grant changes other processes made, at
+        most once per `authz_sync_seconds`.
+        """
         state = scope.setdefault("state", {})
         RequestState.reset(state)
         state["client_address"] = client_address(scope, self.settings.trusted_proxies)
@@ -84,6 +89,9 @@ class AuthMiddleware(ASGIMiddleware):
             if scope["path"].startswith("/api/") and scope.get("method") in UNSAFE and not _csrf_header_ok(conn):
                 await _deny(scope, receive, send, 403, "CSRF token missing or wrong: send the x-csrftoken header.")
                 return
+        authz = scope["app"].state.get("authz")  # set by the app's lifespan
+        if authz is not None:
+            await authz.sync_if_due(time.monotonic())  # grant changes other processes made
         await next_app(scope, receive, send)
 
 

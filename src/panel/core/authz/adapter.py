@@ -2,7 +2,12 @@
 
 Every write goes through the table's engine, so inside a caller's Piccolo
 transaction (`async with engine.transaction(): ...`) the statements join that
-transaction and commit or roll back with it.
+transaction and commit or roll back with it. Without one, the adapter opens its own
+(IMMEDIATE on SQLite, as `panel.core.db.write_transaction` does).
+
+Each write also records what changed in `panel_grant_change`, in the same
+transaction: other processes read that feed (`Authorizer.sync`) to stay current, and
+a rolled-back write leaves no change behind.
 
 Loading is the one bulk operation: 300,000-odd grant rows at start-up. Piccolo turns
 every row into a dict, which costs time and, briefly, a lot of memory; on SQLite
@@ -18,9 +23,9 @@ from typing import Any, cast
 import aiosqlite
 from casbin.persist.adapters.asyncio import AsyncAdapter, AsyncBatchAdapter
 from piccolo.columns.combination import Where
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from panel.core.authz.tables import CasbinRule
+from panel.core.authz.tables import CasbinRule, GrantChange
 
 FIELDS = ("v0", "v1", "v2", "v3", "v4", "v5")
 Row = tuple[str, ...]
@@ -46,12 +51,20 @@ class PiccoloAdapter(AsyncAdapter, AsyncBatchAdapter):  # type: ignore[misc]  # 
     """Stores Casbin rules in `table` (default `CasbinRule`); works with `AsyncEnforcer` too.
 
     The panel's `Authorizer` stores only grants here; a plain pycasbin
-    `AsyncEnforcer` may store `p` rows as well.
+    `AsyncEnforcer` may store `p` rows as well. `changes` is the change feed written
+    with every write (None: no feed, for a single process); it must use the same
+    engine as `table`, or the two rows could not share a transaction.
     """
 
-    def __init__(self, table: type[CasbinRule] = CasbinRule, batch_size: int = 20_000) -> None:
+    def __init__(
+        self,
+        table: type[CasbinRule] = CasbinRule,
+        batch_size: int = 20_000,
+        changes: type[GrantChange] | None = GrantChange,
+    ) -> None:
         self.table = table
         self.batch_size = batch_size
+        self.changes = changes
 
     # -- reading ------------------------------------------------------------------------
 
@@ -112,8 +125,8 @@ class PiccoloAdapter(AsyncAdapter, AsyncBatchAdapter):  # type: ignore[misc]  # 
             for ptype, assertion in (model.model.get(sec) or {}).items()
             for rule in assertion.policy
         ]
-        async with self.table._meta.db.transaction():
-            await self.table.delete(force=True)
+        async with self.write_transaction():
+            await self._delete(None)
             await self.insert_rows(rows)
         return True
 
@@ -133,9 +146,10 @@ class PiccoloAdapter(AsyncAdapter, AsyncBatchAdapter):  # type: ignore[misc]  # 
         return True
 
     async def remove_policies(self, sec: str, ptype: str, rules: Sequence[Sequence[str]]) -> bool:
-        """Delete several rules."""
-        for rule in rules:
-            await self.delete_rows(ptype, 0, rule, exact=True)
+        """Delete several rules, in one transaction."""
+        async with self.write_transaction():
+            for rule in rules:
+                await self.delete_rows(ptype, 0, rule, exact=True)
         return True
 
     async def remove_filtered_policy(self, sec: str, ptype: str, field_index: int, *field_values: str) -> bool:
@@ -145,18 +159,54 @@ class PiccoloAdapter(AsyncAdapter, AsyncBatchAdapter):  # type: ignore[misc]  # 
 
     # -- helpers for the engine ---------------------------------------------------------
 
+    def write_transaction(self) -> Any:
+        """A transaction on the table's engine: joins the caller's, else opens one.
+
+        IMMEDIATE on SQLite, so concurrent writers queue at BEGIN instead of failing.
+        """
+        engine = self.table._meta.db
+        if isinstance(engine, SQLiteEngine):
+            return engine.transaction(transaction_type=TransactionType.immediate)
+        return engine.transaction()
+
     async def insert_rows(self, rows: Sequence[dict[str, str]]) -> None:
-        """Insert rows in chunks (SQLite limits the parameters of one statement)."""
-        for start in range(0, len(rows), _INSERT_CHUNK):
-            chunk = rows[start : start + _INSERT_CHUNK]
-            columns = self.table._meta.get_column_by_name
-            await self.table.insert(*(self.table(_data={columns(k): v for k, v in r.items()}) for r in chunk))
+        """Insert rows in chunks (SQLite limits the parameters of one statement), with their changes."""
+        columns = self.table._meta.get_column_by_name
+        async with self.write_transaction():
+            for start in range(0, len(rows), _INSERT_CHUNK):
+                chunk = rows[start : start + _INSERT_CHUNK]
+                await self.table.insert(*(self.table(_data={columns(k): v for k, v in r.items()}) for r in chunk))
+            await self._record(rows, added=True)
 
     async def delete_rows(self, ptype: str, field_index: int, values: Sequence[str], *, exact: bool) -> int:
-        """Delete matching rows and return how many went."""
-        where = self._match(ptype, field_index, values, exact=exact)
-        deleted = await self.table.delete().where(where).returning(self.table._meta.primary_key)
+        """Delete matching rows (recording each as a change) and return how many went."""
+        return await self._delete(self._match(ptype, field_index, values, exact=exact))
+
+    async def _delete(self, where: Where | None) -> int:
+        t = self.table
+        async with self.write_transaction():
+            query = t.delete(force=True) if where is None else t.delete().where(where)
+            deleted = await query.returning(*(t._meta.get_column_by_name(n) for n in ("ptype", *FIELDS)))
+            await self._record(deleted, added=False)
         return len(deleted)
+
+    async def _record(self, rows: Sequence[dict[str, str]], *, added: bool) -> None:
+        """Append rows to the change feed; the caller holds the write transaction."""
+        feed = self.changes
+        if feed is None or not rows:
+            return
+        if feed._meta.db is not self.table._meta.db:
+            raise RuntimeError(
+                f"{feed._meta.tablename} and {self.table._meta.tablename} use different engines: "
+                "a grant and its change must commit together"
+            )
+        columns = feed._meta.get_column_by_name
+        flag = columns("added")
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            chunk = rows[start : start + _INSERT_CHUNK]
+            await feed.insert(
+                *(feed(_data={**{columns(k): r[k] for k in ("ptype", *FIELDS)}, flag: added}) for r in chunk)
+            )
 
     def _match(self, ptype: str, field_index: int, values: Sequence[str], *, exact: bool) -> Where:
         """WHERE for a rule (exact: every field, padding included) or a filter ('' = any)."""

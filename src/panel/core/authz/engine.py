@@ -3,7 +3,8 @@
 Policy lines come from `policies/` and plugins and live in memory only. Grants
 (`g`, `g2`, `g3` rows) live in the database through `PiccoloAdapter` and, once
 loaded, in flat role managers. Answers are cached; every change to grants clears
-the cache, so a change is visible to the very next decision.
+the cache, so a change is visible to the very next decision. Changes other
+processes make arrive through the change feed (`sync`, `sync_if_due`).
 
 Use from the event loop thread only: the role managers and the cache are plain
 dicts without locks, which is what keeps a cached decision under a microsecond.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -27,6 +29,7 @@ from panel.core.authz.adapter import PiccoloAdapter
 from panel.core.authz.cache import DecisionCache
 from panel.core.authz.evaluator import Evaluator
 from panel.core.authz.explain import Decision, explain
+from panel.core.authz.feed import RETENTION, ChangeFeed
 from panel.core.authz.lines import read_lines
 from panel.core.authz.role_manager import FlatRoleManager
 
@@ -67,7 +70,10 @@ class Authorizer:
         adapter: PiccoloAdapter | None,
         cache_size: int,
         freeze_gc: bool,
+        sync_interval: float = 1.0,
     ) -> None:
+        if not sync_interval >= 0:
+            raise ValueError(f"sync_interval must be >= 0 seconds, got {sync_interval!r}")
         self._model_path = Path(model_path)
         self._policy_paths = [Path(p) for p in policy_paths]
         self._extra_lines = list(extra_lines)
@@ -77,6 +83,10 @@ class Authorizer:
         self._lock = asyncio.Lock()
         self._journal: ContextVar[list[_Change] | None] = ContextVar(f"authz_journal_{id(self)}", default=None)
         self._evaluator: Evaluator | None = None
+        self._feed: ChangeFeed | None = None
+        self._sync_interval = sync_interval
+        self._next_sync = 0.0  # time.monotonic() from which sync_if_due syncs again
+        self._synced_at = 0.0  # time.time() of the last reload or sync
 
     @classmethod
     async def create(
@@ -88,15 +98,18 @@ class Authorizer:
         *,
         cache_size: int = 100_000,
         freeze_gc: bool = True,
+        sync_interval: float = 1.0,
     ) -> Authorizer:
         """Load the model, the policy files, the extra (plugin) lines and the stored grants.
 
         `cache_size` bounds the decision cache (entries). `freeze_gc` moves the loaded
         grants out of the garbage collector's reach (`gc.freeze()`), so full
         collections do not walk 300,000 grants; it affects the whole process.
+        `sync_interval` is the least time in seconds between two reads of the change
+        feed by `sync_if_due` (0: every call).
         Raises `PolicyError` for a bad policy line, naming file and line.
         """
-        self = cls(model_path, policy_paths, extra_lines, adapter, cache_size, freeze_gc)
+        self = cls(model_path, policy_paths, extra_lines, adapter, cache_size, freeze_gc, sync_interval)
         await self.reload()
         return self
 
@@ -131,21 +144,24 @@ class Authorizer:
         transaction in `async with authz.atomic():` to undo it, or call `reload()`.
         """
         rule = self._checked(ptype, values)
-        async with self._lock:
-            stored = False
-            if self._adapter is not None and not await self._adapter.exists(ptype, rule):
-                await self._adapter.add_policy("g", ptype, rule)
-                stored = True
-            return self._apply(ptype, rule, add=True) or stored
+        # No asyncio lock around database work: a caller holding SQLite's write lock in
+        # its own transaction would wait for ours while we wait for its; the memory
+        # update below has no await, and `sync()` converges to the database's state.
+        stored = False
+        if self._adapter is not None:
+            async with self._adapter.write_transaction():
+                if not await self._adapter.exists(ptype, rule):
+                    await self._adapter.add_policy("g", ptype, rule)
+                    stored = True
+        return self._apply(ptype, rule, add=True) or stored
 
     async def remove_grant(self, ptype: str, *values: str) -> bool:
         """Revoke a role (database, then memory); True if anything was removed."""
         rule = self._checked(ptype, values)
-        async with self._lock:
-            deleted = 0
-            if self._adapter is not None:
-                deleted = await self._adapter.delete_rows(ptype, 0, rule, exact=True)
-            return self._apply(ptype, rule, add=False) or deleted > 0
+        deleted = 0
+        if self._adapter is not None:
+            deleted = await self._adapter.delete_rows(ptype, 0, rule, exact=True)
+        return self._apply(ptype, rule, add=False) or deleted > 0
 
     async def remove_grants(self, ptype: str, field_index: int, *values: str) -> int:
         """Revoke every grant whose fields from `field_index` on equal `values` ('' = any).
@@ -158,16 +174,15 @@ class Authorizer:
         if field_index < 0 or field_index + len(values) > arity or not any(values):
             raise ValueError(f"bad filter for {ptype}: field {field_index}, values {values!r}")
         wanted = {field_index + i: v for i, v in enumerate(values) if v}
-        async with self._lock:
-            deleted = 0
-            if self._adapter is not None:
-                deleted = await self._adapter.delete_rows(ptype, field_index, values, exact=False)
-            rm = self._state.role_managers[ptype]
-            links = rm.links(name=wanted.get(0), domain=wanted.get(2) if rm.domains else None)
-            matches = [link[:arity] for link in links if all(link[i] == v for i, v in wanted.items())]
-            for link in matches:
-                self._apply(ptype, link, add=False)
-            return max(len(matches), deleted)
+        deleted = 0
+        if self._adapter is not None:
+            deleted = await self._adapter.delete_rows(ptype, field_index, values, exact=False)
+        rm = self._state.role_managers[ptype]
+        links = rm.links(name=wanted.get(0), domain=wanted.get(2) if rm.domains else None)
+        matches = [link[:arity] for link in links if all(link[i] == v for i, v in wanted.items())]
+        for link in matches:
+            self._apply(ptype, link, add=False)
+        return max(len(matches), deleted)
 
     def grants_for(self, subject: str, dom: str | None = None) -> list[Grant]:
         """The grants `subject` holds (in `dom` only, if given), as rows with their type.
@@ -217,15 +232,69 @@ class Authorizer:
         if parent is not None:
             parent.extend(mine)
 
+    # -- other processes' changes -------------------------------------------------------
+
+    async def sync(self) -> int:
+        """Apply the grant changes other processes stored since the last sync; returns how many changed memory.
+
+        Memory only, nothing is written. A change memory already holds (made here, or
+        loaded) is a no-op. Clears the decision cache if anything changed. If the last
+        sync is older than half the feed's retention, changes may have been pruned
+        unseen: everything is reloaded instead and 0 returned.
+        """
+        if self._feed is None:
+            return 0
+        if time.time() - self._synced_at > RETENTION.total_seconds() / 2:
+            log.warning("grants not synced for over %s: reloading them all", RETENTION / 2)
+            await self.reload()
+            return 0
+        async with self._lock:
+            if self._feed is None:
+                return 0
+            # Only each grant's last change counts: replaying all of them would briefly
+            # undo what memory already holds (e.g. our own remove and re-add).
+            final = {(ptype, stored): added for ptype, stored, added in await self._feed.read()}
+            managers = self._state.role_managers
+            applied = 0
+            for (ptype, stored), added in final.items():
+                rm = managers.get(ptype)
+                if rm is None:
+                    continue  # not a grant type of this model, e.g. a `p` row of a pycasbin enforcer
+                rule = stored[: 3 if rm.domains else 2]
+                if all(rule):  # a row with an empty field is skipped, as when loading
+                    applied += rm.add_link(*rule) if added else rm.delete_link(*rule)
+            self._synced_at = time.time()
+            if applied:
+                self._cache.clear()
+            return applied
+
+    async def sync_if_due(self, now: float) -> None:
+        """`sync()`, unless one started less than the sync interval before `now` (`time.monotonic()`).
+
+        For the request path: costs one comparison when not due. A failed sync is
+        logged, not raised; the grants held keep serving and the next interval retries.
+        """
+        if now < self._next_sync:
+            return
+        self._next_sync = now + self._sync_interval
+        try:
+            await self.sync()
+        except Exception:
+            log.exception("syncing grant changes failed; retrying in %s s", self._sync_interval)
+
     # -- loading -----------------------------------------------------------------------
 
     async def reload(self) -> None:
         """Re-read the model, the policy files and every stored grant, then swap them in.
 
         On failure (a bad line, a database error) the previous state keeps serving.
-        Without an adapter the in-memory grants are carried over.
+        Without an adapter the in-memory grants are carried over. Changes older than
+        a day are pruned from the change feed, and syncing starts after the newest.
         """
         async with self._lock:
+            feed = None
+            if self._adapter is not None and self._adapter.changes is not None:
+                feed = await ChangeFeed.open(self._adapter.changes)  # before the grants: see ChangeFeed.open
             was_enabled = gc.isenabled()
             gc.disable()  # hundreds of thousands of new objects: no collections mid-load
             try:
@@ -234,6 +303,8 @@ class Authorizer:
                 if was_enabled:
                     gc.enable()
             self._evaluator = evaluator
+            self._feed = feed
+            self._synced_at = time.time()
             self._cache.clear()
         if self._freeze_gc:
             gc.freeze()
