@@ -31,7 +31,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("panel.plugins")
 T = TypeVar("T")
 
-BUILTIN_PLUGINS: tuple[str, ...] = ("panel.core.builtin",)
+# Core features that contribute through hooks, each from its own feature folder.
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "panel.core.builtin",
+    "panel.core.mail.plugin",
+    "panel.core.audit.plugin",
+    "panel.core.contacts.plugin",
+    "panel.core.clients.plugin",
+)
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,7 @@ class PanelPlugins:
     def piccolo_apps(self) -> list[str]:
         """Module paths of Piccolo apps, core first."""
         apps = self._collect(self.pm.hook.panel_register_piccolo_apps)
-        core = [a for a in apps if a.startswith("panel.core")]
+        core = [a for a in apps if a.startswith("panel.core.")]
         return core + [a for a in apps if a not in core]
 
     def cli_commands(self) -> list[click.Command]:

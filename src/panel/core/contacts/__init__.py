@@ -1,0 +1,1 @@
+"""Contacts (core feature)."""

@@ -1,0 +1,1 @@
+"""Mail (core feature)."""
