@@ -5,4 +5,4 @@ from __future__ import annotations
 from panel import __version__
 from panel.plugin import PluginMeta
 
-PLUGIN_META = PluginMeta(name="core.clients", version=__version__, summary="core: clients", builtin=True)
+PLUGIN_META = PluginMeta(name="core_clients", version=__version__, summary="core: clients", builtin=True)

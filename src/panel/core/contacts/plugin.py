@@ -5,4 +5,4 @@ from __future__ import annotations
 from panel import __version__
 from panel.plugin import PluginMeta
 
-PLUGIN_META = PluginMeta(name="core.contacts", version=__version__, summary="core: contacts", builtin=True)
+PLUGIN_META = PluginMeta(name="core_contacts", version=__version__, summary="core: contacts", builtin=True)
