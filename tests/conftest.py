@@ -20,6 +20,15 @@ from support import _create_pg_database, _worker, build_app, empty_tables, make_
 from panel.settings import Settings
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    from support import CREATED_PG_DATABASES, drop_created_pg_databases
+
+    if CREATED_PG_DATABASES:
+        asyncio.run(drop_created_pg_databases())
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh, empty database for this test worker."""

@@ -22,7 +22,25 @@ def need_service(what: str) -> None:
 
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """This test process, unique across concurrent runs (for per-process database names)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))[:8]
+    return f"{run}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+CREATED_PG_DATABASES: set[tuple[str, str]] = set()
+
+
+async def drop_created_pg_databases() -> None:
+    """Drop the databases this test process created (called once at the end)."""
+    import asyncpg
+
+    for base_url, name in sorted(CREATED_PG_DATABASES):
+        conn = await asyncpg.connect(base_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+    CREATED_PG_DATABASES.clear()
 
 
 async def _create_pg_database(base_url: str, name: str) -> str:
@@ -32,6 +50,7 @@ async def _create_pg_database(base_url: str, name: str) -> str:
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{name}"')
+        CREATED_PG_DATABASES.add((base_url, name))
     finally:
         await conn.close()
     return base_url.rsplit("/", 1)[0] + f"/{name}"

@@ -49,3 +49,22 @@ class ApiToken(Table, tablename="panel_api_token"):
     token_hash = Varchar(length=64, unique=True, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     last_used_at = Timestamptz(null=True, default=None)
+
+
+class ActionToken(Table, tablename="panel_action_token"):
+    """A single-use token behind an emailed link (invitation, password reset, email change).
+
+    Only the token's hash is stored; `payload` carries what the action needs.
+    """
+
+    id: Serial  # added by Piccolo; declared for type checkers
+
+    purpose = Varchar(length=40, index=True)
+    token_hash = Varchar(length=64, unique=True, index=True)
+    user_id = Integer(null=True, default=None, index=True)
+    account_id = Integer(null=True, default=None, index=True)
+    email = Varchar(length=254, default="", index=True)
+    payload = JSON(default="{}")
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
