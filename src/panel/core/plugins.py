@@ -38,6 +38,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "panel.core.audit.plugin",
     "panel.core.contacts.plugin",
     "panel.core.clients.plugin",
+    "panel.core.members.plugin",
+    "panel.core.profile.plugin",
 )
 
 

@@ -1,0 +1,1 @@
+"""Members (core feature)."""

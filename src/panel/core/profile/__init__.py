@@ -1,0 +1,1 @@
+"""Profile (core feature)."""
