@@ -87,6 +87,7 @@ def create_app(
         try:
             yield
         finally:
+            await plugins.on_shutdown(app)
             await db.disconnect()
 
     app = Litestar(

@@ -120,6 +120,20 @@ def panel_on_startup(app: Litestar, settings: Settings) -> Any:
     """
 
 
+@hookspec
+def panel_on_shutdown(app: Litestar) -> Any:
+    """Called once when the app stops serving, before the database connection closes.
+
+    Stop here what `panel_on_startup` started (background tasks, connections). Not
+    called when start-up failed, nor by CLI commands that do not start the web app.
+    May return a coroutine, which is awaited. Do not raise: an exception is logged
+    and shutdown goes on.
+
+    Args:
+        app: the Litestar application.
+    """
+
+
 # ---------------------------------------------------------------------------------
 # Catalog
 # ---------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ PLUGIN_META = PluginMeta(
 )
 
 EVENTS: list[tuple[str, dict[str, Any]]] = []
-"""Notifications received, oldest first: ("startup", {...}) and ("login", {...})."""
+"""Notifications received, oldest first: ("startup", {...}), ("login", {...}) and ("shutdown", {...})."""
 
 
 # -- start-up ------------------------------------------------------------------------
@@ -83,6 +83,11 @@ def panel_register_cli_commands(register: Callable[[click.Command], None]) -> No
 @hookimpl
 async def panel_on_startup(app: Litestar, settings: Settings) -> None:
     EVENTS.append(("startup", {"app": app, "color": settings.for_plugin("dummy")["color"]}))
+
+
+@hookimpl
+async def panel_on_shutdown(app: Litestar) -> None:
+    EVENTS.append(("shutdown", {"app": app}))
 
 
 # -- catalog -------------------------------------------------------------------------

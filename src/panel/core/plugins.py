@@ -202,6 +202,20 @@ class PanelPlugins:
         """Tell plugins the app is ready."""
         await self._notify(self.pm.hook.panel_on_startup(app=app, settings=self.settings))
 
+    async def on_shutdown(self, app: Litestar) -> None:
+        """Tell plugins the app is stopping; a failing plugin is logged, never raised."""
+        try:
+            results = self.pm.hook.panel_on_shutdown(app=app)
+        except Exception:
+            log.exception("a plugin failed while the app was stopping")
+            return
+        for result in results:
+            if inspect.isawaitable(result):
+                try:
+                    await result
+                except Exception:
+                    log.exception("a plugin failed while the app was stopping")
+
     async def on_user_logged_in(self, user_id: int, account_id: int | None, staff: bool) -> None:
         """Tell plugins a user logged in."""
         await self._notify(self.pm.hook.panel_on_user_logged_in(user_id=user_id, account_id=account_id, staff=staff))

@@ -17,7 +17,7 @@ from panel import hooks
 from panel.cli import cli
 from panel.core.authz import AuthzRequest
 from panel.core.plugins import PanelPlugins
-from panel.plugin import PROJECT
+from panel.plugin import PROJECT, hookimpl
 from panel.product_types import ServiceContext
 from panel.settings import Settings
 
@@ -91,6 +91,37 @@ async def test_startup_hook_runs_once_when_the_app_starts(dummy_app: Litestar, e
     assert len(started) == 1
     assert started[0]["app"] is dummy_app
     assert started[0]["color"] == "blue"
+
+
+# -- panel_on_shutdown -----------------------------------------------------------------------
+
+
+async def test_shutdown_hook_runs_once_when_the_app_stops(dummy_app: Litestar, events: list[Any]) -> None:
+    async with AsyncTestClient(app=dummy_app):
+        assert [kind for kind, _ in events] == ["startup"]  # running: not stopped yet
+
+    assert [kind for kind, _ in events] == ["startup", "shutdown"]
+    assert events[-1][1]["app"] is dummy_app
+
+
+async def test_shutdown_hook_failure_is_logged_and_shutdown_goes_on(
+    dummy_app: Litestar, events: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken:
+        @hookimpl
+        async def panel_on_shutdown(self, app: Litestar) -> None:
+            raise RuntimeError("cannot stop")
+
+    plugins = dummy_app.state.plugins
+    plugins.pm.register(Broken(), name="broken")  # called first: registered last
+    try:
+        async with AsyncTestClient(app=dummy_app):
+            pass
+    finally:
+        plugins.pm.unregister(name="broken")
+
+    assert "shutdown" in [kind for kind, _ in events]  # the dummy plugin was still told
+    assert "cannot stop" in caplog.text
 
 
 # -- panel_on_user_logged_in -------------------------------------------------------------------

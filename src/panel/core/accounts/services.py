@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from panel.core import db
 from panel.core.accounts.tables import Account, AccountStatus, Membership
+from panel.core.audit.services import SYSTEM, AuditContext, record
 from panel.core.auth import sessions
 from panel.core.auth.tables import User
 from panel.core.authz import Authorizer
@@ -27,8 +28,10 @@ def dom(account_id: int) -> str:
     return f"acct:{account_id}"
 
 
-async def create_account(authz: Authorizer, name: str, owner_id: int, store_id: int | None = None) -> int:
-    """Create an account owned by `owner_id`, who becomes its first member."""
+async def create_account(
+    authz: Authorizer, name: str, owner_id: int, store_id: int | None = None, *, by: AuditContext = SYSTEM
+) -> int:
+    """Create an account owned by `owner_id`, who becomes its first member; `by` is who did it (audit)."""
     name = name.strip()
     if not name:
         raise ValidationFailed({"name": "Give the account a name."})
@@ -38,17 +41,35 @@ async def create_account(authz: Authorizer, name: str, owner_id: int, store_id: 
         await Membership.insert(Membership(user=owner_id, account=account_id))
         await authz.add_grant("g", f"user:{owner_id}", "role:owner", dom(account_id))
         await authz.add_grant("g", f"user:{owner_id}", "role:member", dom(account_id))
+        await record(
+            "account.create",
+            account_id=account_id,
+            target=f"account:{account_id}",
+            summary=f"Created the account {name}.",
+            details={"name": name, "owner": f"user:{owner_id}"},
+            **by,
+        )
     return account_id
 
 
-async def add_member(authz: Authorizer, account_id: int, user_id: int, permissions: list[str]) -> None:
-    """Add a user to an account with a set of permissions (names, e.g. "invoices")."""
+async def add_member(
+    authz: Authorizer, account_id: int, user_id: int, permissions: list[str], *, by: AuditContext = SYSTEM
+) -> None:
+    """Add a user to an account with a set of permissions (names, e.g. "invoices"); `by`: who (audit)."""
     async with authz.atomic(), db.write_transaction():
         if not await Membership.exists().where((Membership.user == user_id) & (Membership.account == account_id)):
             await Membership.insert(Membership(user=user_id, account=account_id))
         await authz.add_grant("g", f"user:{user_id}", "role:member", dom(account_id))
         for perm in permissions:
             await authz.add_grant("g", f"user:{user_id}", f"perm:{perm}", dom(account_id))
+        await record(
+            "member.add",
+            account_id=account_id,
+            target=f"user:{user_id}",
+            summary=f"Added a member with {', '.join(permissions) or 'no extra'} permissions.",
+            details={"permissions": {"after": sorted(permissions)}},
+            **by,
+        )
 
 
 def permissions_of(authz: Authorizer, user_id: int, account_id: int) -> list[str]:
@@ -104,16 +125,32 @@ async def last_choice(user_id: int) -> int | None:
     return row["last_account_id"] if row else None
 
 
-async def suspend(authz: Authorizer, account_id: int) -> int:
-    """Suspend an account: all non-staff access ends at once, live sessions included."""
+async def suspend(authz: Authorizer, account_id: int, *, by: AuditContext = SYSTEM) -> int:
+    """Suspend an account: all non-staff access ends at once, live sessions included; `by`: who (audit)."""
     async with authz.atomic(), db.write_transaction():
         await Account.update({Account.status: AccountStatus.SUSPENDED}).where(Account.id == account_id)
         await authz.add_grant("g3", dom(account_id), "class:suspended")
+        await record(
+            "account.suspend",
+            account_id=account_id,
+            target=f"account:{account_id}",
+            summary="Suspended the account.",
+            details={"status": {"after": AccountStatus.SUSPENDED}},
+            **by,
+        )
         return await sessions.end_all_in_account(account_id)
 
 
-async def unsuspend(authz: Authorizer, account_id: int) -> None:
-    """Lift a suspension."""
+async def unsuspend(authz: Authorizer, account_id: int, *, by: AuditContext = SYSTEM) -> None:
+    """Lift a suspension; `by` is who did it (audit)."""
     async with authz.atomic(), db.write_transaction():
         await Account.update({Account.status: AccountStatus.ACTIVE}).where(Account.id == account_id)
         await authz.remove_grant("g3", dom(account_id), "class:suspended")
+        await record(
+            "account.unsuspend",
+            account_id=account_id,
+            target=f"account:{account_id}",
+            summary="Lifted the suspension.",
+            details={"status": {"after": AccountStatus.ACTIVE}},
+            **by,
+        )

@@ -9,7 +9,7 @@ from litestar.response import Template
 
 from panel.core.admin import services
 from panel.core.authz.guard import requires
-from panel.core.web.pages import page
+from panel.core.web.pages import allowed, page
 
 
 @get("/admin", authz=requires("admin:dashboard", "read", scope="platform"))
@@ -28,7 +28,8 @@ async def admin_accounts(request: Request[Any, Any, Any]) -> Template:
 async def admin_users(request: Request[Any, Any, Any]) -> Template:
     """Every user, with staff roles."""
     rows = await services.list_users(request.app.state.authz)
-    return await page(request, "admin/users.html", area="admin", rows=rows)
+    can_impersonate = allowed(request, "user:*", "impersonate", "platform")
+    return await page(request, "admin/users.html", area="admin", rows=rows, can_impersonate=can_impersonate)
 
 
 @get("/admin/plugins", authz=requires("admin:plugins", "read", scope="platform"))

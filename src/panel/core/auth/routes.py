@@ -10,6 +10,8 @@ from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from panel.core.accounts import services as accounts
+from panel.core.audit.context import audit_context
+from panel.core.audit.services import record
 from panel.core.auth import services, sessions
 from panel.core.auth.ratelimit import FailureCounter
 from panel.core.authz.guard import LOGGED_IN, PUBLIC
@@ -63,6 +65,14 @@ async def start_session(request: Request[Any, Any, Any], user_id: int) -> tuple[
         user_id, account_id, request.state.client_address, request.headers.get("user-agent", ""), settings.session_days
     )
     staff = bool(services.staff_roles(authz, user_id))
+    await record(
+        "auth.login",
+        actor=user_id,
+        account_id=account_id,
+        target=f"user:{user_id}",
+        summary="Logged in.",
+        ip=request.state.client_address,
+    )
     await request.app.state.plugins.on_user_logged_in(user_id, account_id, staff)
     return token, account_id, staff
 
@@ -123,6 +133,13 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
     """End this session."""
     if current := request.state.get("session"):
         await sessions.end(current.id)
+        await record(
+            "auth.logout",
+            account_id=current.account_id,
+            target=f"user:{current.user_id}",
+            summary="Logged out.",
+            **audit_context(request),
+        )
     response = Redirect("/login")
     response.delete_cookie(sessions.COOKIE_NAME)
     return response

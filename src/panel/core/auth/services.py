@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from panel.core.accounts.tables import AccountStatus, Membership
 from panel.core.auth import passwords
 from panel.core.auth.ratelimit import FailureCounter
 from panel.core.auth.tables import User
 from panel.core.authz import Authorizer
+from panel.core.authz.tables import CasbinRule
 from panel.errors import PanelError, ValidationFailed
 
 STAFF_ROLES = ("admin", "support", "billing")
+SUSPENDED_MESSAGE = "Your account is suspended. Please contact support to have it reactivated."
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ async def authenticate(email: str, password: str, address: str, counter: Failure
 
     Raises `ValidationFailed` for a wrong email or password (the same message for
     both, so the answer never reveals whether an email exists) and `TooManyAttempts`
-    when the address or the email has failed too often.
+    when the address or the email has failed too often. A user whose every account
+    is suspended, and who is not staff, is refused with `SUSPENDED_MESSAGE` (under
+    `form`); that is said only after the right password, and is not a failed attempt.
     """
     email = normalise_email(email)
     errors = {}
@@ -57,10 +62,20 @@ async def authenticate(email: str, password: str, address: str, counter: Failure
         counter.fail(f"addr:{address}")
         counter.fail(f"email:{email}")
         raise ValidationFailed({"password": "That email and password do not match an active user."})
+    if not await _may_log_in(int(row["id"])):
+        raise ValidationFailed({"form": SUSPENDED_MESSAGE})
     counter.reset(f"email:{email}")
     if passwords.needs_rehash(row["password_hash"]):
         await User.update({User.password_hash: await passwords.hash_password(password)}).where(User.id == row["id"])
     return int(row["id"])
+
+
+async def _may_log_in(user_id: int) -> bool:
+    """Whether the user has an account that is not suspended, no account at all, or is staff."""
+    statuses = await Membership.select(Membership.account.status).where(Membership.user == user_id)
+    if not statuses or any(r["account.status"] != AccountStatus.SUSPENDED for r in statuses):
+        return True
+    return bool(await CasbinRule.exists().where((CasbinRule.ptype == "g2") & (CasbinRule.v0 == f"user:{user_id}")))
 
 
 async def create_user(email: str, password: str, name: str = "") -> int:

@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
+from litestar.types import ControllerRouterHandler
+
 from panel import __version__
-from panel.plugin import PluginMeta
+from panel.core.clients import api, routes
+from panel.plugin import NavItem, PluginMeta, hookimpl
+from panel.settings import Settings
 
 PLUGIN_META = PluginMeta(name="core_clients", version=__version__, summary="core: clients", builtin=True)
+
+
+@hookimpl
+def panel_register_templates(register: Callable[[Path], None]) -> None:
+    register(Path(__file__).parent / "templates")
+
+
+@hookimpl
+def panel_register_routes(register: Callable[[ControllerRouterHandler], None], settings: Settings) -> None:
+    register(routes.page_router())
+    register(api.api_router())
+
+
+@hookimpl
+def panel_register_nav_items(register: Callable[[NavItem], None], area: str) -> None:
+    if area == "admin":
+        register(NavItem("Clients", "/admin/clients", "account:*", "list", order=5))

@@ -8,6 +8,7 @@ from litestar import Request, Response
 from litestar.response import Redirect, Template
 
 from panel.core.accounts import services as accounts
+from panel.core.audit import services as audit
 from panel.core.auth.services import staff_roles
 from panel.core.authz.engine import Authorizer, AuthzRequest
 from panel.plugin import NavItem
@@ -74,6 +75,7 @@ async def page(
         "nav": visible_nav(request, area) if user_id is not None else [],
         "is_staff": bool(user_id is not None and staff_roles(request.app.state.authz, user_id)),
         "impersonating": bool(request.state.get("impersonator_id")),
+        "impersonator_email": await audit.email_of(request.state.get("impersonator_id")),
         "slot": lambda name: _slot(request, name, context),
     }
     return Template(template_name=template, context={**base, **context}, status_code=status_code)
