@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from panel.core.clients import routes, services
+from panel.core.clients import guards, services
 from panel.core.clients.search import PAGE_SIZE, ClientFilters, ClientRow, search_clients
 from panel.core.web.pages import allowed
 from panel.errors import Forbidden
@@ -63,7 +63,7 @@ class ClientPatchBody:
     password: str | None = None
 
 
-@get("/admin/clients", authz=routes.LIST)
+@get("/admin/clients", authz=guards.LIST)
 async def api_list(
     q: FromQuery[str] = "",
     status: FromQuery[str] = "",
@@ -76,7 +76,7 @@ async def api_list(
     return ClientListOut(found.total, found.limit, found.offset, found.rows)
 
 
-@post("/admin/clients", authz=routes.CREATE)
+@post("/admin/clients", authz=guards.CREATE)
 async def api_create(request: Request[Any, Any, Any], data: JSONBody[ClientCreateBody]) -> services.ClientDetail:
     """Create a client (user or linked user, account, own details) in one transaction; 422 with field errors."""
     new = services.NewClient(data.login_email, data.password, data.link_existing, data.store_id, data.account_name)
@@ -87,13 +87,13 @@ async def api_create(request: Request[Any, Any, Any], data: JSONBody[ClientCreat
     return await services.get_client(authz, account_id)
 
 
-@get("/admin/clients/{account_id:int}", authz=routes.READ)
+@get("/admin/clients/{account_id:int}", authz=guards.READ)
 async def api_get(request: Request[Any, Any, Any], account_id: FromPath[int]) -> services.ClientDetail:
     """One client with owner, members and their permissions, contacts and store."""
     return await services.get_client(request.app.state.authz, account_id)
 
 
-@patch("/admin/clients/{account_id:int}", authz=routes.UPDATE)
+@patch("/admin/clients/{account_id:int}", authz=guards.UPDATE)
 async def api_update(
     request: Request[Any, Any, Any], account_id: FromPath[int], data: JSONBody[ClientPatchBody]
 ) -> services.ClientDetail:
@@ -107,7 +107,7 @@ async def api_update(
     return await services.get_client(authz, account_id)
 
 
-@delete("/admin/clients/{account_id:int}", authz=routes.DELETE, status_code=200)
+@delete("/admin/clients/{account_id:int}", authz=guards.DELETE, status_code=200)
 async def api_delete(request: Request[Any, Any, Any], account_id: FromPath[int]) -> Response[dict[str, Any]]:
     """Delete the client; 409 with `reasons` while something blocks it."""
     try:
@@ -118,14 +118,14 @@ async def api_delete(request: Request[Any, Any, Any], account_id: FromPath[int])
     return Response({"deleted": account_id, "owner_deleted": owner_deleted})
 
 
-@post("/admin/clients/{account_id:int}/suspend", authz=routes.SUSPEND, status_code=200)
+@post("/admin/clients/{account_id:int}/suspend", authz=guards.SUSPEND, status_code=200)
 async def api_suspend(request: Request[Any, Any, Any], account_id: FromPath[int]) -> dict[str, Any]:
     """Suspend the client; returns how many sessions ended."""
     ended = await services.suspend_client(request.app.state.authz, account_id)
     return {"id": account_id, "status": "suspended", "sessions_ended": ended}
 
 
-@post("/admin/clients/{account_id:int}/unsuspend", authz=routes.UNSUSPEND, status_code=200)
+@post("/admin/clients/{account_id:int}/unsuspend", authz=guards.UNSUSPEND, status_code=200)
 async def api_unsuspend(request: Request[Any, Any, Any], account_id: FromPath[int]) -> dict[str, Any]:
     """Reactivate the client."""
     await services.unsuspend_client(request.app.state.authz, account_id)

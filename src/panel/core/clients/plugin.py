@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from panel import __version__
-from panel.core.clients import api, routes
+from panel.core.clients import api, contact_routes, routes
 from panel.plugin import NavItem, PluginMeta, hookimpl
 from panel.settings import Settings
 
@@ -22,7 +23,8 @@ def panel_register_templates(register: Callable[[Path], None]) -> None:
 
 @hookimpl
 def panel_register_routes(register: Callable[[ControllerRouterHandler], None], settings: Settings) -> None:
-    register(routes.page_router())
+    pages = [*routes.PAGE_ROUTES, *contact_routes.ROUTES]
+    register(Router(path="/", route_handlers=pages, include_in_schema=False))  # HTML pages: not in the API schema
     register(api.api_router())
 
 

@@ -11,17 +11,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Template
 
-from panel.core.authz.guard import requires
-from panel.core.clients import services
+from panel.core.clients import guards, services
 from panel.core.clients.search import PAGE_SIZE, STATUSES, ClientFilters, search_clients
-from panel.core.contacts import services as contacts
 from panel.core.contacts.countries import sorted_by_name
-from panel.core.contacts.routes import BillingForm, ContactForm, form_values
-from panel.core.web.pages import allowed, page, redirect
+from panel.core.contacts.routes import ContactForm, form_values
+from panel.core.web.pages import page, redirect
 from panel.errors import ValidationFailed
 
 NOTICES = {
@@ -38,33 +36,6 @@ NOTICES = {
     "deleted": "The client was deleted.",
 }
 
-LIST = requires("account:*", "list", scope="platform")
-CREATE = requires("account:*", "create", scope="platform")
-READ = requires("account:{account_id}", "read", scope="platform")
-UPDATE = requires("account:{account_id}", "update", scope="platform")
-SET_PASSWORD = requires("account:{account_id}", "set_password", scope="platform")
-DELETE = requires("account:{account_id}", "delete", scope="platform")
-SUSPEND = requires("account:status", "suspend", scope="platform")
-UNSUSPEND = requires("account:status", "unsuspend", scope="platform")
-
-
-def _can(request: Request[Any, Any, Any], account_id: int | None = None) -> dict[str, bool]:
-    """What the viewer may do here, to offer only that (keys avoid dict method names for Jinja)."""
-    obj = f"account:{account_id}" if account_id is not None else "account:*"
-
-    def ok(o: str, action: str) -> bool:
-        return allowed(request, o, action, "platform")
-
-    return {
-        "create": ok("account:*", "create"),
-        "change": ok(obj, "update"),
-        "set_password": ok(obj, "set_password"),
-        "remove": ok(obj, "delete"),
-        "suspend": ok("account:status", "suspend"),
-        "unsuspend": ok("account:status", "unsuspend"),
-    }
-
-
 # -- the list -------------------------------------------------------------------------------
 
 
@@ -72,7 +43,7 @@ def _store_filter(value: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-@get("/admin/clients", authz=LIST)
+@get("/admin/clients", authz=guards.LIST)
 async def client_list(
     request: Request[Any, Any, Any],
     q: FromQuery[str] = "",
@@ -98,7 +69,7 @@ async def client_list(
         statuses=STATUSES,
         store_value=store,
         page_url=page_url,
-        can=_can(request),
+        can=guards.abilities(request),
         notice=_notice(done),
     )
 
@@ -137,14 +108,14 @@ async def _new_page(
     )
 
 
-@get("/admin/clients/new", authz=CREATE)
+@get("/admin/clients/new", authz=guards.CREATE)
 async def new_client(request: Request[Any, Any, Any]) -> Template:
     """The form to create a client."""
     default = next((s.id for s in await services.stores() if s.is_default), None)
     return await _new_page(request, {"store_id": str(default or "")}, {})
 
 
-@post("/admin/clients/new", authz=CREATE)
+@post("/admin/clients/new", authz=guards.CREATE)
 async def create_client(request: Request[Any, Any, Any], data: URLEncodedBody[NewClientForm]) -> Response[Any]:
     """Create the user (or link one), the account and its own details in one go."""
     new = services.NewClient(
@@ -167,7 +138,7 @@ async def create_client(request: Request[Any, Any, Any], data: URLEncodedBody[Ne
 # -- one client ----------------------------------------------------------------------------
 
 
-async def _client_page(
+async def client_page_with(
     request: Request[Any, Any, Any],
     account_id: int,
     status_code: int = 200,
@@ -177,6 +148,7 @@ async def _client_page(
     notice: str = "",
     refusal: list[str] | None = None,
 ) -> Template:
+    """The client page, with the state of a form that failed (`form`, `values`, `errors`) or a refusal."""
     client = await services.get_client(request.app.state.authz, account_id)
     primary = next((c for c in client.contacts if c.is_primary), None)
     return await page(
@@ -195,16 +167,16 @@ async def _client_page(
         errors=errors or {},
         notice=_notice(notice),
         refusal=refusal or [],
-        can=_can(request, account_id),
+        can=guards.abilities(request, account_id),
     )
 
 
-@get("/admin/clients/{account_id:int}", authz=READ)
+@get("/admin/clients/{account_id:int}", authz=guards.READ)
 async def client_page(
     request: Request[Any, Any, Any], account_id: FromPath[int], done: FromQuery[str] = ""
 ) -> Template:
     """The client: details, owner, members and permissions, contacts, store, status."""
-    return await _client_page(request, account_id, notice=done)
+    return await client_page_with(request, account_id, notice=done)
 
 
 @dataclass
@@ -215,7 +187,7 @@ class ClientForm:
     store_id: str = ""
 
 
-@post("/admin/clients/{account_id:int}", authz=UPDATE)
+@post("/admin/clients/{account_id:int}", authz=guards.UPDATE)
 async def save_client(
     request: Request[Any, Any, Any], account_id: FromPath[int], data: URLEncodedBody[ClientForm]
 ) -> Response[Any]:
@@ -223,7 +195,7 @@ async def save_client(
     try:
         await services.update_client(account_id, data.name, _store_filter(data.store_id))
     except ValidationFailed as exc:
-        return await _client_page(request, account_id, 422, "client", asdict(data), exc.errors)
+        return await client_page_with(request, account_id, 422, "client", asdict(data), exc.errors)
     return redirect(request, f"/admin/clients/{account_id}?done=saved")
 
 
@@ -234,7 +206,7 @@ class LoginForm:
     login_email: str = ""
 
 
-@post("/admin/clients/{account_id:int}/login", authz=UPDATE)
+@post("/admin/clients/{account_id:int}/login", authz=guards.UPDATE)
 async def change_login(
     request: Request[Any, Any, Any], account_id: FromPath[int], data: URLEncodedBody[LoginForm]
 ) -> Response[Any]:
@@ -242,7 +214,7 @@ async def change_login(
     try:
         await services.change_login_email(account_id, data.login_email)
     except ValidationFailed as exc:
-        return await _client_page(request, account_id, 422, "login", asdict(data), exc.errors)
+        return await client_page_with(request, account_id, 422, "login", asdict(data), exc.errors)
     return redirect(request, f"/admin/clients/{account_id}?done=login")
 
 
@@ -253,7 +225,7 @@ class PasswordForm:
     password: str = ""
 
 
-@post("/admin/clients/{account_id:int}/password", authz=SET_PASSWORD)
+@post("/admin/clients/{account_id:int}/password", authz=guards.SET_PASSWORD)
 async def set_password(
     request: Request[Any, Any, Any], account_id: FromPath[int], data: URLEncodedBody[PasswordForm]
 ) -> Response[Any]:
@@ -261,122 +233,31 @@ async def set_password(
     try:
         await services.set_owner_password(account_id, data.password)
     except ValidationFailed as exc:
-        return await _client_page(request, account_id, 422, "password", {}, exc.errors)
+        return await client_page_with(request, account_id, 422, "password", {}, exc.errors)
     return redirect(request, f"/admin/clients/{account_id}?done=password")
 
 
-@post("/admin/clients/{account_id:int}/details", authz=UPDATE)
-async def save_details(
-    request: Request[Any, Any, Any], account_id: FromPath[int], data: URLEncodedBody[ContactForm]
-) -> Response[Any]:
-    """Save the client's own details (the primary contact)."""
-    await services.require_client(account_id)
-    try:
-        await contacts.save_primary(account_id, asdict(data))
-    except ValidationFailed as exc:
-        return await _client_page(request, account_id, 422, "details", form_values(data), exc.errors)
-    return redirect(request, f"/admin/clients/{account_id}?done=details")
-
-
-@post("/admin/clients/{account_id:int}/contacts", authz=UPDATE)
-async def add_contact(
-    request: Request[Any, Any, Any], account_id: FromPath[int], data: URLEncodedBody[ContactForm]
-) -> Response[Any]:
-    """Add a contact to the client (optionally its billing contact)."""
-    await services.require_client(account_id)
-    try:
-        await contacts.add_contact(account_id, asdict(data), billing=bool(data.billing))
-    except ValidationFailed as exc:
-        return await _client_page(request, account_id, 422, "contact", form_values(data), exc.errors)
-    return redirect(request, f"/admin/clients/{account_id}?done=contact")
-
-
-async def _contact_page(
-    request: Request[Any, Any, Any],
-    account_id: int,
-    contact: contacts.ContactView,
-    values: dict[str, str],
-    errors: dict[str, str],
-    status_code: int = 200,
-) -> Template:
-    return await page(
-        request,
-        "contacts/edit.html",
-        area="admin",
-        status_code=status_code,
-        contact=contact,
-        values=values,
-        errors=errors,
-        countries=sorted_by_name(),
-        action=f"/admin/clients/{account_id}/contacts/{contact.id}",
-        back=f"/admin/clients/{account_id}",
-    )
-
-
-@get("/admin/clients/{account_id:int}/contacts/{contact_id:int}", authz=UPDATE)
-async def edit_contact(
-    request: Request[Any, Any, Any], account_id: FromPath[int], contact_id: FromPath[int]
-) -> Template:
-    """The form to change one of the client's extra contacts."""
-    contact = await contacts.get_contact(account_id, contact_id)
-    return await _contact_page(request, account_id, contact, form_values(contact), {})
-
-
-@post("/admin/clients/{account_id:int}/contacts/{contact_id:int}", authz=UPDATE)
-async def update_contact(
-    request: Request[Any, Any, Any],
-    account_id: FromPath[int],
-    contact_id: FromPath[int],
-    data: URLEncodedBody[ContactForm],
-) -> Response[Any]:
-    """Save one of the client's extra contacts."""
-    try:
-        await contacts.update_contact(account_id, contact_id, asdict(data))
-    except ValidationFailed as exc:
-        contact = await contacts.get_contact(account_id, contact_id)
-        return await _contact_page(request, account_id, contact, form_values(data), exc.errors, 422)
-    return redirect(request, f"/admin/clients/{account_id}?done=contact")
-
-
-@post("/admin/clients/{account_id:int}/contacts/{contact_id:int}/delete", authz=UPDATE)
-async def delete_contact(
-    request: Request[Any, Any, Any], account_id: FromPath[int], contact_id: FromPath[int]
-) -> Response[Any]:
-    """Delete one of the client's extra contacts."""
-    await contacts.delete_contact(account_id, contact_id)
-    return redirect(request, f"/admin/clients/{account_id}?done=contact_deleted")
-
-
-@post("/admin/clients/{account_id:int}/billing-contact", authz=UPDATE)
-async def choose_billing(
-    request: Request[Any, Any, Any], account_id: FromPath[int], data: URLEncodedBody[BillingForm]
-) -> Response[Any]:
-    """Choose the client's billing contact."""
-    await contacts.set_billing(account_id, data.contact_id)
-    return redirect(request, f"/admin/clients/{account_id}?done=billing")
-
-
-@post("/admin/clients/{account_id:int}/suspend", authz=SUSPEND)
+@post("/admin/clients/{account_id:int}/suspend", authz=guards.SUSPEND)
 async def suspend(request: Request[Any, Any, Any], account_id: FromPath[int]) -> Response[Any]:
     """Suspend the client: its members are logged out and cannot log in or use tokens there."""
     await services.suspend_client(request.app.state.authz, account_id)
     return redirect(request, f"/admin/clients/{account_id}?done=suspended")
 
 
-@post("/admin/clients/{account_id:int}/unsuspend", authz=UNSUSPEND)
+@post("/admin/clients/{account_id:int}/unsuspend", authz=guards.UNSUSPEND)
 async def unsuspend(request: Request[Any, Any, Any], account_id: FromPath[int]) -> Response[Any]:
     """Reactivate the client."""
     await services.unsuspend_client(request.app.state.authz, account_id)
     return redirect(request, f"/admin/clients/{account_id}?done=unsuspended")
 
 
-@post("/admin/clients/{account_id:int}/delete", authz=DELETE)
+@post("/admin/clients/{account_id:int}/delete", authz=guards.DELETE)
 async def delete(request: Request[Any, Any, Any], account_id: FromPath[int]) -> Response[Any]:
     """Delete the client, or show why it cannot be deleted yet (409)."""
     try:
         await services.delete_client(request.app.state.authz, account_id)
     except services.DeletionRefused as exc:
-        return await _client_page(request, account_id, 409, refusal=exc.reasons)
+        return await client_page_with(request, account_id, 409, refusal=exc.reasons)
     return redirect(request, "/admin/clients?done=deleted")
 
 
@@ -388,18 +269,7 @@ PAGE_ROUTES = [
     save_client,
     change_login,
     set_password,
-    save_details,
-    add_contact,
-    edit_contact,
-    update_contact,
-    delete_contact,
-    choose_billing,
     suspend,
     unsuspend,
     delete,
 ]
-
-
-def page_router() -> Router:
-    """The admin pages (no OpenAPI entries: they answer HTML)."""
-    return Router(path="/", route_handlers=PAGE_ROUTES, include_in_schema=False)
