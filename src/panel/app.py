@@ -124,6 +124,7 @@ def _state(settings: Settings, plugins: PanelPlugins, product_types: dict[str, A
             "widgets": plugins.dashboard_widgets(),
             "permissions": plugins.permissions(),
             "product_types": product_types,
+            "payment_gateways": plugins.payment_gateways(),
             "login_failures": FailureCounter(),
         }
     )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+from panel.gateways import PaymentGateway
 from panel.plugin import PROJECT, DashboardWidget, NavItem, Permission, StaticFiles
 from panel.product_types import ProductType
 
@@ -148,6 +149,42 @@ def panel_register_product_types(register: Callable[[ProductType], None]) -> Non
 
     Args:
         register: call with a `ProductType` instance.
+    """
+
+
+# ---------------------------------------------------------------------------------
+# Orders and billing
+# ---------------------------------------------------------------------------------
+
+
+@hookspec
+def panel_register_payment_gateways(register: Callable[[PaymentGateway], None]) -> None:
+    """Add payment gateways that invoices can be paid through (see `panel.gateways`).
+
+    Called once while the app is built. Gateway names are unique (prefix yours with
+    the plugin's name); a clash stops start-up. Core registers `credit` and
+    `bank_transfer`. A gateway is offered on an invoice when its
+    `enabled_for(store_id, currency)` says so.
+
+    Args:
+        register: call with a `PaymentGateway` instance.
+    """
+
+
+@hookspec
+def panel_on_invoice_paid(invoice_id: int, account_id: int, order_id: int | None) -> Any:
+    """Called after an invoice became paid in full and the payment was committed.
+
+    Called once per invoice, by the request or job that recorded the last payment;
+    not called for a partial payment, for a credit note, or when a payment arrives
+    for an invoice that was already paid (a retried webhook). Core uses it to hand
+    the items of a paid order to their product types. May return a coroutine, which
+    is awaited; an exception is logged and does not undo the payment.
+
+    Args:
+        invoice_id: the invoice now paid.
+        account_id: the account it was issued to.
+        order_id: the order it was raised for, or None (renewals, manual invoices).
     """
 
 

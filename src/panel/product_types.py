@@ -34,11 +34,17 @@ class ServiceContext:
 
 @dataclass(frozen=True)
 class OperationResult:
-    """The outcome: `data` is merged into the service's stored data on success."""
+    """The outcome: `data` is merged into the service's stored data on success.
+
+    `waiting` (from `provision` only) says the work is not done yet: staff must
+    finish it by hand (a task in the admin area says what), so the service stays
+    pending until they do.
+    """
 
     ok: bool = True
     message: str = ""
     data: Mapping[str, Any] = field(default_factory=dict)
+    waiting: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,32 @@ class ProductType:
     label: str = ""
     description: str = ""
     options: tuple[Setting, ...] = ()
+    # Fields the client fills in at checkout, e.g. a domain name.
+    checkout_fields: tuple[Setting, ...] = ()
+
+    async def validate_checkout(self, fields: Mapping[str, str], product_config: Mapping[str, Any]) -> dict[str, Any]:
+        """Check the checkout fields and return them cleaned (e.g. a lower-cased domain).
+
+        Called when an item is added to the cart and again at checkout. Raise
+        `panel.errors.ValidationFailed({field: message})` to refuse; nothing is saved.
+        The default keeps the declared fields and refuses a required one left empty.
+        """
+        from panel.errors import ValidationFailed
+
+        cleaned: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for setting in self.checkout_fields:
+            value = str(fields.get(setting.name, "") or "").strip()
+            if not value and setting.required:
+                errors[setting.name] = f"Enter {setting.help or setting.name}."
+            cleaned[setting.name] = value or setting.default
+        if errors:
+            raise ValidationFailed(errors)
+        return cleaned
+
+    def service_label(self, fields: Mapping[str, Any], product_name: str) -> str:
+        """The name a service of this type is listed under (a domain, a site's address)."""
+        return next((str(v) for v in fields.values() if v), product_name)
 
     async def provision(self, ctx: ServiceContext) -> OperationResult:
         """Create the service. Called once payment clears; must be idempotent."""

@@ -19,6 +19,7 @@ from litestar import Litestar, Request
 from litestar.types import ControllerRouterHandler
 
 from dummy_plugin import routes, services
+from panel.gateways import PaymentGateway
 from panel.plugin import DashboardWidget, NavItem, Permission, PluginMeta, StaticFiles, hookimpl
 from panel.product_types import OperationResult, ProductType, ServiceContext
 from panel.settings import Setting, Settings
@@ -109,6 +110,27 @@ class DummyThing(ProductType):
 @hookimpl
 def panel_register_product_types(register: Callable[[ProductType], None]) -> None:
     register(DummyThing())
+
+
+# -- orders and billing --------------------------------------------------------------
+
+
+class DummyTransfer(PaymentGateway):
+    """An offline gateway: the client pays elsewhere and staff record it."""
+
+    name = "dummy.transfer"
+    label = "Dummy transfer"
+    instructions = "Send the money by carrier pigeon."
+
+
+@hookimpl
+def panel_register_payment_gateways(register: Callable[[PaymentGateway], None]) -> None:
+    register(DummyTransfer())
+
+
+@hookimpl
+async def panel_on_invoice_paid(invoice_id: int, account_id: int, order_id: int | None) -> None:
+    EVENTS.append(("invoice_paid", {"invoice_id": invoice_id, "account_id": account_id, "order_id": order_id}))
 
 
 # -- client area and admin area ------------------------------------------------------

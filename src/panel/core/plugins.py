@@ -19,6 +19,7 @@ import pluggy
 
 from panel import __version__, hooks
 from panel.errors import PluginError
+from panel.gateways import PaymentGateway
 from panel.plugin import ENTRY_POINT_GROUP, PROJECT, DashboardWidget, NavItem, Permission, PluginMeta, StaticFiles
 from panel.product_types import ProductType
 from panel.settings import Settings, resolve_plugin_settings
@@ -40,6 +41,11 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "panel.core.clients.plugin",
     "panel.core.members.plugin",
     "panel.core.profile.plugin",
+    "panel.core.stores.plugin",
+    "panel.core.catalog.plugin",
+    "panel.core.orders.plugin",
+    "panel.core.billing.plugin",
+    "panel.core.services.plugin",
 )
 
 
@@ -165,6 +171,17 @@ class PanelPlugins:
             out[pt.name] = pt
         return out
 
+    def payment_gateways(self) -> dict[str, PaymentGateway]:
+        """Payment gateways by name; a duplicate name is an error."""
+        out: dict[str, PaymentGateway] = {}
+        for gw in self._collect(self.pm.hook.panel_register_payment_gateways):
+            if not isinstance(gw, PaymentGateway) or not gw.name:
+                raise PluginError(f"payment gateway {gw!r} is not a named panel.gateways.PaymentGateway")
+            if gw.name in out:
+                raise PluginError(f"payment gateway {gw.name} is registered twice")
+            out[gw.name] = gw
+        return out
+
     def nav_items(self, area: str) -> list[NavItem]:
         """Navigation entries of one area, in display order."""
         return sorted(self._collect(self.pm.hook.panel_register_nav_items, area=area), key=lambda i: i.order)
@@ -215,6 +232,16 @@ class PanelPlugins:
                     await result
                 except Exception:
                     log.exception("a plugin failed while the app was stopping")
+
+    async def on_invoice_paid(self, invoice_id: int, account_id: int, order_id: int | None) -> None:
+        """Tell plugins an invoice is paid; a failing plugin is logged, never raised."""
+        try:
+            results = self.pm.hook.panel_on_invoice_paid(
+                invoice_id=invoice_id, account_id=account_id, order_id=order_id
+            )
+            await self._notify(results)
+        except Exception:
+            log.exception("a plugin failed after invoice %s was paid", invoice_id)
 
     async def on_user_logged_in(self, user_id: int, account_id: int | None, staff: bool) -> None:
         """Tell plugins a user logged in."""

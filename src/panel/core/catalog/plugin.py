@@ -1,0 +1,21 @@
+"""Hook implementations of the core catalog feature (a built-in plugin)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from panel import __version__
+from panel.plugin import PluginMeta, hookimpl
+
+PLUGIN_META = PluginMeta(name="core_catalog", version=__version__, summary="core: catalog", builtin=True)
+
+
+@hookimpl
+def panel_register_piccolo_apps(register: Callable[[str], None]) -> None:
+    register("panel.core.catalog.piccolo_app")
+
+
+@hookimpl
+def panel_register_templates(register: Callable[[Path], None]) -> None:
+    register(Path(__file__).parent / "templates")
