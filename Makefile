@@ -29,8 +29,9 @@ lint: uv ## ruff and mypy
 	$(UV) run --locked ruff format --check src plugins tests bench
 	$(UV) run --locked mypy src
 
-bench: uv ## Rules-engine benchmark (prints figures and ratios to targets)
+bench: uv ## Benchmarks: rules engine, admin clients list (print figures and ratios to targets)
 	$(UV) run --locked python bench/authz.py
+	$(UV) run --locked python bench/clients_list.py
 
 docs: ## Where the docs are
 	@ls docs

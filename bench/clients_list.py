@@ -1,6 +1,6 @@
 """Benchmark of the admin clients list at hosting-provider scale, on SQLite.
 
-Usage: uv run python bench/clients_list.py [--accounts 100000] [--runs 7] [--db PATH] [--name-index]
+Usage: uv run python bench/clients_list.py [--accounts 100000] [--runs 7] [--db PATH]
 
 Migrates a fresh SQLite file, fills it by bulk insert with N accounts, each with its
 owner (a user), a primary contact, and every tenth account an extra contact; 3
@@ -98,11 +98,6 @@ async def main() -> None:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--db", type=Path, default=None, help="SQLite file to create (default: a temporary one)")
-    parser.add_argument(
-        "--name-index",
-        action="store_true",
-        help="also index panel_account.name (not in the schema yet) to show what it would change",
-    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-clients-"))
     path = args.db or folder / "bench.sqlite3"
@@ -115,10 +110,8 @@ async def main() -> None:
     await db.migrate()
     start = time.perf_counter()
     fill(path, args.accounts)
-    if args.name_index:
-        with sqlite3.connect(path) as conn:
-            conn.execute("CREATE INDEX bench_account_name ON panel_account (name, id)")
-            conn.execute("ANALYZE")
+    with sqlite3.connect(path) as conn:
+        conn.execute("ANALYZE")
     print(f"filled {args.accounts:,} accounts (owners, contacts, stores) in {time.perf_counter() - start:.1f} s")
 
     cases: list[tuple[str, ClientFilters, int]] = [

@@ -91,6 +91,20 @@ async def test_login_and_logout_are_recorded(client, authz):
     assert all(r["ip"] for r in rows)
 
 
+async def test_api_logout_is_recorded(client, authz):
+    owner = await f.user(authz, "api@example.com")
+    acct = await f.account(authz, "Api", owner)
+    r = await client.post("/api/v1/auth/login", json={"email": "api@example.com", "password": f.PASSWORD})
+    assert r.status_code == 200
+
+    r = await client.post("/api/v1/auth/logout", headers={"x-csrftoken": await f.get_csrf(client)})
+
+    assert r.status_code == 204
+    [row] = await AuditEvent.select().where(AuditEvent.action == "auth.logout")
+    assert (row["actor_user_id"], row["account_id"], row["summary"]) == (owner, acct, "Logged out (API).")
+    assert (await client.get("/api/v1/me")).status_code == 401
+
+
 async def test_failed_login_is_not_recorded(client, authz):
     await f.user(authz, "x@example.com")
     await f.login(client, "x@example.com", "wrong password!")

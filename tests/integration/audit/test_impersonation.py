@@ -279,3 +279,19 @@ async def test_logout_while_impersonating_is_recorded_with_the_impersonator(clie
     [logout] = await events("auth.logout")
     assert (logout["actor_user_id"], logout["impersonator_user_id"], logout["account_id"]) == (owner, support, acct)
     assert await Session.count() == 0
+
+
+async def test_the_banner_shows_on_the_account_picker_too(client, authz):
+    await f.user(authz, "support@example.com", staff="support")
+    owner = await f.user(authz, "multi@example.com")
+    await f.account(authz, "First Co", owner)
+    await f.account(authz, "Second Co", owner)
+    await login_as(client, "support@example.com")
+
+    started = await post(client, f"/admin/users/{owner}/impersonate")
+    picker = await client.get("/accounts/choose")
+
+    assert started.status_code == 303
+    assert picker.status_code == 200 and "First Co" in picker.text and "Second Co" in picker.text
+    assert 'data-testid="impersonation-banner"' in picker.text
+    assert "(impersonation by support@example.com)" in picker.text

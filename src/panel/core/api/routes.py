@@ -17,8 +17,8 @@ from panel.core.accounts import services as accounts
 from panel.core.accounts.routes import switch_account
 from panel.core.admin import services as admin
 from panel.core.auth import services as auth
-from panel.core.auth import sessions, tokens
-from panel.core.auth.routes import _limits, set_session_cookie, start_session
+from panel.core.auth import tokens
+from panel.core.auth.routes import _limits, end_current_session, set_session_cookie, start_session
 from panel.core.auth.tables import User
 from panel.core.authz.guard import LOGGED_IN, PUBLIC, requires
 from panel.errors import PanelError
@@ -92,8 +92,7 @@ async def api_login(request: Request[Any, Any, Any], data: JSONBody[LoginBody]) 
 @post("/auth/logout", authz=LOGGED_IN, status_code=204)
 async def api_logout(request: Request[Any, Any, Any]) -> None:
     """End the current session."""
-    if current := request.state.get("session"):
-        await sessions.end(current.id)
+    await end_current_session(request, "Logged out (API).")
 
 
 @get("/me", authz=LOGGED_IN)

@@ -128,18 +128,23 @@ async def login_submit(
     return response
 
 
-@post("/logout", authz=LOGGED_IN)
-async def logout(request: Request[Any, Any, Any]) -> Redirect:
-    """End this session."""
+async def end_current_session(request: Request[Any, Any, Any], summary: str) -> None:
+    """End the request's session (page or API logout) and write it to the audit log."""
     if current := request.state.get("session"):
         await sessions.end(current.id)
         await record(
             "auth.logout",
             account_id=current.account_id,
             target=f"user:{current.user_id}",
-            summary="Logged out.",
+            summary=summary,
             **audit_context(request),
         )
+
+
+@post("/logout", authz=LOGGED_IN)
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    """End this session."""
+    await end_current_session(request, "Logged out.")
     response = Redirect("/login")
     response.delete_cookie(sessions.COOKIE_NAME)
     return response

@@ -9,7 +9,7 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from panel import __version__
-from panel.core.contacts import routes
+from panel.core.contacts import opening_routes, routes
 from panel.plugin import NavItem, PluginMeta, hookimpl
 from panel.settings import Settings
 
@@ -37,6 +37,8 @@ def panel_register_templates(register: Callable[[Path], None]) -> None:
 def panel_register_routes(register: Callable[[ControllerRouterHandler], None], settings: Settings) -> None:
     register(Router(path="/", route_handlers=routes.PAGE_ROUTES, include_in_schema=False))
     register(routes.api_router())
+    register(Router(path="/", route_handlers=opening_routes.PAGE_ROUTES, include_in_schema=False))
+    register(opening_routes.api_router())
 
 
 @hookimpl
