@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from support import _create_pg_database, _worker, build_app, empty_tables, make_settings, need_service
+from support import _create_pg_database, _worker, build_app, empty_tables, free_port, make_settings, need_service
 
 from panel.settings import Settings
 
@@ -137,16 +137,6 @@ class _SmtpHandler:
         self.server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.server.messages.append(message)
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on (right now)."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 @pytest.fixture(scope="session")

@@ -6,99 +6,14 @@ server; the test reads the invitation link from the message that arrives.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from support import SECRET, _create_pg_database, _worker, need_service
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-quic"]
 PASSWORD = "a long enough invitee password"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, smtp_server: Any) -> Iterator[tuple[str, str]]:
-    """Demo data, then `panel serve` sending email to `smtp_server`; yields (url, alice's password)."""
-    tmp = tmp_path_factory.mktemp("invite-live")
-    if os.environ.get("PANEL_TEST_DATABASE") == "postgres":
-        url = asyncio.run(_create_pg_database(os.environ["PANEL_TEST_PG_URL"], f"hostpanel_invite_{_worker()}"))
-    else:
-        url = f"sqlite:///{tmp / 'live.sqlite3'}"
-    port = _port()
-    base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PANEL_")}
-    env.update(
-        {
-            "PANEL_DATABASE_URL": url,
-            "PANEL_SECRET_KEY": SECRET,
-            "PANEL_DATA_DIR": str(tmp),
-            "PANEL_SMTP_URL": smtp_server.url,
-            "PANEL_BASE_URL": base,
-        }
-    )
-    demo = subprocess.run(
-        [sys.executable, "-m", "panel", "demo"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp,
-        check=True,
-    )
-    password = next(line.split()[1] for line in demo.stdout.splitlines() if line.strip().startswith("alice@"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                out = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"panel serve did not start:\n{out}") from None
-            time.sleep(0.2)
-    try:
-        yield base, password
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        need_service("Chromium (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _invitation_link(smtp_server: Any, to: str, base: str, count: int) -> str:
@@ -131,8 +46,8 @@ def _nav(page: Any) -> str:
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
-def test_invite_email_accept_switch_and_see_only_what_was_granted(server, chromium, smtp_server, javascript):
-    base, password = server
+def test_invite_email_accept_switch_and_see_only_what_was_granted(mail_live_server, chromium, smtp_server, javascript):
+    base, password = mail_live_server.base, mail_live_server.passwords["alice@example.com"]
     invitee = f"newcomer-{'js' if javascript else 'nojs'}@example.com"
 
     # the owner invites a new person into Alice Web Studio with Tickets only

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 
+from panel.money import format_money, format_percent
+
 CORE_TEMPLATE_DIRS: tuple[Path, ...] = tuple(
     Path(__file__).resolve().parent.parent / feature / "templates" for feature in ("web", "auth", "accounts", "admin")
 )
@@ -20,4 +22,7 @@ def build_environment(plugin_dirs: list[Path]) -> Environment:
     loader = ChoiceLoader(
         [FileSystemLoader([str(d) for d in plugin_dirs]), PrefixLoader({"core": core}, delimiter=":"), core]
     )
-    return Environment(loader=loader, autoescape=select_autoescape(default=True), enable_async=False)
+    env = Environment(loader=loader, autoescape=select_autoescape(default=True), enable_async=False)
+    env.filters["money"] = format_money  # {{ invoice.total|money(invoice.currency) }}
+    env.filters["percent"] = format_percent  # {{ rule.rate_bp|percent }}
+    return env
