@@ -13,6 +13,7 @@ from panel.core.accounts import services as accounts
 from panel.core.accounts.tables import Account
 from panel.core.auth import services as auth
 from panel.core.authz import Authorizer
+from panel.core.catalog.demo import load_demo_catalog
 from panel.core.stores.tables import Store
 
 
@@ -87,4 +88,5 @@ async def load_demo(authz: Authorizer) -> list[DemoLogin]:
             await accounts.add_member(authz, account_id, ids[email], perms)
         if name in SUSPENDED:
             await accounts.suspend(authz, account_id)
+    await load_demo_catalog(store_ids)
     return logins

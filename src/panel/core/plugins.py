@@ -46,6 +46,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "panel.core.orders.plugin",
     "panel.core.billing.plugin",
     "panel.core.services.plugin",
+    "panel.core.search.plugin",
 )
 
 

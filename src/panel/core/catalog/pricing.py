@@ -7,6 +7,7 @@ policies (setup fees allowed or not) apply everywhere alike.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from panel.core.catalog.tables import Cycle, Price, PriceTarget, Product, StoreProduct
@@ -79,20 +80,45 @@ async def sells(store_id: int, product_id: int) -> bool:
 
 async def quotes(store_id: int, product_id: int) -> list[Quote]:
     """Every cycle the store offers the product in, shortest first; [] if it is not sold."""
+    return (await store_quotes(store_id, [product_id])).get(product_id, [])
+
+
+async def store_quotes(store_id: int, product_ids: Iterable[int]) -> dict[int, list[Quote]]:
+    """`quotes` for many products of one store at once (a storefront page): a fixed number of queries.
+
+    Products the store does not sell (not enabled, inactive, or without a price in the
+    store's currency) are left out of the answer.
+    """
+    wanted = sorted(set(product_ids))
+    if not wanted:
+        return {}
     store = await _store(store_id)
-    if not await sells(store_id, product_id):
-        return []
     source = await price_source(store)
+    sold = [
+        int(r["product"])
+        for r in await StoreProduct.select(StoreProduct.product).where(
+            (StoreProduct.store == source)
+            & StoreProduct.product.is_in(wanted)
+            & (StoreProduct.product._.is_active.eq(True))
+        )
+    ]
+    if not sold:
+        return {}
     discount = await reseller_discount_bp(store)
     rows = await Price.select().where(
         (Price.store == source)
         & (Price.target == PriceTarget.PRODUCT)
-        & (Price.target_id == product_id)
+        & Price.target_id.is_in(sold)
         & (Price.currency == store["currency"])
     )
     order = {c: i for i, c in enumerate(Cycle.ALL)}
-    out = [_quote(product_id, r, store, discount) for r in rows]
-    return sorted(out, key=lambda q: order.get(q.cycle, 99))
+    out: dict[int, list[Quote]] = {}
+    for r in rows:
+        if r["cycle"] in order:
+            out.setdefault(int(r["target_id"]), []).append(_quote(int(r["target_id"]), r, store, discount))
+    for offered in out.values():
+        offered.sort(key=lambda q: order[q.cycle])
+    return out
 
 
 def _quote(product_id: int, row: dict[str, object], store: dict[str, object], discount: int) -> Quote:
@@ -144,3 +170,27 @@ async def choice_price(store_id: int, choice_id: int, cycle: str) -> int:
     )
     amount = int(row["amount"]) if row else 0
     return amount - percent_of(amount, await reseller_discount_bp(store))
+
+
+async def choice_prices(store_id: int, choice_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """{choice id: {cycle: price}} for many option choices of one store at once, after the discount.
+
+    A cycle missing for a choice costs 0 there (see `choice_price`).
+    """
+    wanted = sorted(set(choice_ids))
+    if not wanted:
+        return {}
+    store = await _store(store_id)
+    source = await price_source(store)
+    discount = await reseller_discount_bp(store)
+    rows = await Price.select(Price.target_id, Price.cycle, Price.amount).where(
+        (Price.store == source)
+        & (Price.target == PriceTarget.CHOICE)
+        & Price.target_id.is_in(wanted)
+        & (Price.currency == store["currency"])
+    )
+    out: dict[int, dict[str, int]] = {}
+    for r in rows:
+        amount = int(r["amount"])
+        out.setdefault(int(r["target_id"]), {})[str(r["cycle"])] = amount - percent_of(amount, discount)
+    return out

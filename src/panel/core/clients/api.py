@@ -68,11 +68,12 @@ async def api_list(
     q: FromQuery[str] = "",
     status: FromQuery[str] = "",
     store: FromQuery[int | None] = None,
+    unpaid: FromQuery[bool] = False,
     limit: FromQuery[int] = PAGE_SIZE,
     offset: FromQuery[int] = 0,
 ) -> ClientListOut:
-    """Clients by name: search (name, owner email, contact name or company), status and store filters."""
-    found = await search_clients(ClientFilters(q=q, status=status, store_id=store), limit, offset)
+    """Clients by name: search (name, owner email, contact name or company), status, store, has-unpaid filters."""
+    found = await search_clients(ClientFilters(q=q, status=status, store_id=store, unpaid=unpaid), limit, offset)
     return ClientListOut(found.total, found.limit, found.offset, found.rows)
 
 

@@ -49,13 +49,15 @@ async def client_list(
     q: FromQuery[str] = "",
     status: FromQuery[str] = "",
     store: FromQuery[str] = "",
+    unpaid: FromQuery[str] = "",
     page_no: FromQuery[int] = 1,
     done: FromQuery[str] = "",
 ) -> Template:
-    """Clients by name, with search, status and store filters and pages of 50."""
-    filters = ClientFilters(q=q, status=status, store_id=_store_filter(store))
+    """Clients by name, with search, status, store and has-unpaid-invoices filters and pages of 50."""
+    filters = ClientFilters(q=q, status=status, store_id=_store_filter(store), unpaid=bool(unpaid))
     found = await search_clients(filters, PAGE_SIZE, (max(page_no, 1) - 1) * PAGE_SIZE)
-    query = {k: v for k, v in {"q": found.filters.q, "status": found.filters.status, "store": store}.items() if v}
+    wanted = {"q": found.filters.q, "status": found.filters.status, "store": store, "unpaid": "1" if unpaid else ""}
+    query = {k: v for k, v in wanted.items() if v}
 
     def page_url(number: int) -> str:
         return "/admin/clients?" + urlencode({**query, "page_no": number})

@@ -18,8 +18,11 @@ from panel.core.auth import passwords, sessions
 from panel.core.auth import services as auth
 from panel.core.auth.tables import User
 from panel.core.authz import Authorizer
+from panel.core.billing.tables import Invoice
 from panel.core.contacts import services as contacts
 from panel.core.contacts.validation import ContactData, clean_contact
+from panel.core.orders.tables import Order
+from panel.core.services.tables import Service, ServiceStatus
 from panel.core.stores.tables import Store
 from panel.errors import NotFound, PanelError, ValidationFailed
 
@@ -70,6 +73,7 @@ class ClientDetail:
     owner_is_active: bool
     members: list[Member]
     contacts: list[contacts.ContactView]
+    services: int = 0  # live ones: pending, active or suspended
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ async def create_client(authz: Authorizer, new: NewClient, contact_raw: Mapping[
 
 
 async def get_client(authz: Authorizer, account_id: int) -> ClientDetail:
-    """The client page's facts: three queries, member permissions from the rules engine's memory."""
+    """The client page's facts: four queries, member permissions from the rules engine's memory."""
     row = (
         await Account.select(
             Account.id,
@@ -200,6 +204,7 @@ async def get_client(authz: Authorizer, account_id: int) -> ClientDetail:
         owner_is_active=row["owner.is_active"],
         members=members,
         contacts=await contacts.list_contacts(account_id),
+        services=await _live_services(account_id),
     )
 
 
@@ -306,13 +311,35 @@ async def set_owner_password(account_id: int, password: str) -> None:
     await patch_client(account_id, password=password)
 
 
+async def _live_services(account_id: int) -> int:
+    return int(
+        await Service.count().where((Service.account == account_id) & Service.status.is_in(list(ServiceStatus.LIVE)))
+    )
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 async def deletion_blockers(account_id: int) -> list[str]:
     """Why this client cannot be deleted yet, one sentence each; empty when it can be.
 
-    Today nothing blocks. The commerce feature adds its reasons here (services that
-    are not terminated, unpaid invoices).
+    Services that are not over (pending, active, suspended) must be cancelled or
+    terminated first; terminated and cancelled ones are deleted with the client.
+    Invoices and orders are kept for accounting, and a reseller's stores must go to
+    someone else first, so a client with any of those is never deleted.
     """
-    return []
+    reasons = []
+    if live := await _live_services(account_id):
+        them = "it" if live == 1 else "them"
+        reasons.append(f"Client has {_count(live, 'service', 'services')}: cancel or terminate {them} first")
+    if invoices := int(await Invoice.count().where(Invoice.account == account_id)):
+        reasons.append(f"Client has {_count(invoices, 'invoice', 'invoices')}: invoices are kept for accounting")
+    if orders := int(await Order.count().where(Order.account == account_id)):
+        reasons.append(f"Client has {_count(orders, 'order', 'orders')}: orders are kept for accounting")
+    if stores := int(await Store.count().where(Store.reseller == account_id)):
+        reasons.append(f"Client runs {_count(stores, 'store', 'stores')} as a reseller: hand them over first")
+    return reasons
 
 
 async def delete_client(authz: Authorizer, account_id: int) -> bool:
@@ -323,13 +350,17 @@ async def delete_client(authz: Authorizer, account_id: int) -> bool:
     whether it was). Other members keep their user.
     """
     owner_id = await _owner_of(account_id)
-    reasons = await deletion_blockers(account_id)
-    if reasons:
-        raise DeletionRefused(reasons)
     dom = accounts.dom(account_id)
     async with authz.atomic(), db.write_transaction():
+        # Asked inside the transaction, so a service ordered meanwhile still blocks.
+        reasons = await deletion_blockers(account_id)
+        if reasons:
+            raise DeletionRefused(reasons)
         await sessions.end_all_in_account(account_id)
         await contacts.delete_all(account_id)
+        await Service.delete().where(
+            (Service.account == account_id) & Service.status.not_in(list(ServiceStatus.LIVE))
+        )  # terminated, cancelled and failed ones: history of the client being deleted
         await Membership.delete().where(Membership.account == account_id)
         await Account.delete().where(Account.id == account_id)
         await User.update({User.last_account_id: None}).where(User.last_account_id == account_id)

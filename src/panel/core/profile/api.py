@@ -19,6 +19,8 @@ from panel.core.authz.guard import LOGGED_IN, PUBLIC
 from panel.core.profile import email_change, guards, reset, services
 from panel.core.profile import sessions as own_sessions
 from panel.core.profile.routes import attempts, reset_limits
+from panel.core.stores import services as store_policy
+from panel.errors import Forbidden
 from panel.settings import Settings
 
 if TYPE_CHECKING:
@@ -158,8 +160,13 @@ async def api_change_password(request: Request[Any, Any, Any], data: JSONBody[Pa
 
 @post("/me/email", authz=LOGGED_IN, status_code=202)
 async def api_change_email(request: Request[Any, Any, Any], data: JSONBody[EmailBody]) -> EmailOut:
-    """Ask to change your email: a confirmation link goes to the new address (24 hours)."""
+    """Ask to change your email: a confirmation link goes to the new address (24 hours).
+
+    403 when a store you are a client of manages your login email.
+    """
     guards.refuse_if_denied(request, guards.CHANGE_EMAIL)
+    if refusal := await store_policy.username_change_refusal(request.state.user_id):
+        raise Forbidden(refusal, field="email")
     settings: Settings = request.app.state.settings
     new = await email_change.request_email_change(
         request.state.user_id, data.email, data.password, attempts(request), audit_context(request), settings.base_url

@@ -19,6 +19,7 @@ from panel.core.auth.routes import _limits, set_session_cookie
 from panel.core.authz.guard import LOGGED_IN
 from panel.core.profile import email_change, guards, reset, services
 from panel.core.profile import sessions as own_sessions
+from panel.core.stores import services as store_policy
 from panel.core.web.pages import page, redirect
 from panel.errors import TooManyAttempts, ValidationFailed
 from panel.settings import Settings
@@ -143,12 +144,13 @@ async def profile_submit(request: Request[Any, Any, Any], data: URLEncodedBody[P
 @get("/me/email", authz=LOGGED_IN)
 async def email_page(request: Request[Any, Any, Any], saved: FromQuery[str] = "") -> Template:
     """The login email, and the form to change it."""
+    refusal = await store_policy.username_change_refusal(request.state.user_id)
     return await _me_page(
         request,
         "profile/email.html",
         "email",
         form={"email": ""},
-        errors={},
+        errors={"email": refusal} if refusal else {},
         notice=_notice(saved),
         refused=guards.denied(request, guards.CHANGE_EMAIL),
     )
@@ -158,6 +160,17 @@ async def email_page(request: Request[Any, Any, Any], saved: FromQuery[str] = ""
 async def email_submit(request: Request[Any, Any, Any], data: URLEncodedBody[EmailForm]) -> Response[Any]:
     """Send a confirmation link to the new address."""
     guards.refuse_if_denied(request, guards.CHANGE_EMAIL)
+    if refusal := await store_policy.username_change_refusal(request.state.user_id):
+        return await _me_page(
+            request,
+            "profile/email.html",
+            "email",
+            403,
+            form={"email": data.email},
+            errors={"email": refusal},
+            notice="",
+            refused=False,
+        )
     settings: Settings = request.app.state.settings
     try:
         await email_change.request_email_change(

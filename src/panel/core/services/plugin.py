@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
+
+from litestar import Request, Router
+from litestar.types import ControllerRouterHandler
 
 from panel import __version__
-from panel.plugin import PluginMeta, hookimpl
+from panel.plugin import DashboardWidget, NavItem, PluginMeta, hookimpl
+from panel.product_types import ProductType
+from panel.settings import Settings
 
 PLUGIN_META = PluginMeta(name="core_services", version=__version__, summary="core: services", builtin=True)
+
+# Support staff set up hand-provisioned services (they already read every service);
+# admins may do everything already.
+POLICY_LINES = ("p, staff:support, *, admin:tasks, .*, allow",)
 
 
 @hookimpl
@@ -19,3 +29,50 @@ def panel_register_piccolo_apps(register: Callable[[str], None]) -> None:
 @hookimpl
 def panel_register_templates(register: Callable[[Path], None]) -> None:
     register(Path(__file__).parent / "templates")
+
+
+@hookimpl
+def panel_register_product_types(register: Callable[[ProductType], None]) -> None:
+    from panel.core.services.hosting import HostingPlan, ManualService
+
+    register(HostingPlan())
+    register(ManualService())
+
+
+@hookimpl
+def panel_register_routes(register: Callable[[ControllerRouterHandler], None], settings: Settings) -> None:
+    from panel.core.services import admin_routes, routes
+
+    pages = [*routes.PAGE_ROUTES, *admin_routes.ROUTES]
+    register(Router(path="/", route_handlers=pages, include_in_schema=False))
+    register(routes.api_router())
+
+
+@hookimpl
+def panel_register_nav_items(register: Callable[[NavItem], None], area: str) -> None:
+    if area == "client":
+        register(NavItem("Services", "/services", "service:*", "list", order=30))
+    else:
+        register(NavItem("Services", "/admin/services", "service:*", "list", order=30))
+        register(NavItem("Tasks", "/admin/tasks", "admin:tasks", "list", order=31))
+
+
+async def _services_widget(request: Request[Any, Any, Any]) -> Mapping[str, Any]:
+    from panel.core.services.services import count_active
+
+    return {"active": await count_active(request.state.account_id)}
+
+
+@hookimpl
+def panel_register_dashboard_widgets(register: Callable[[DashboardWidget], None]) -> None:
+    register(
+        DashboardWidget(
+            "services", "Services", "services/widget.html", "service:*", "list", order=30, load=_services_widget
+        )
+    )
+
+
+@hookimpl
+def panel_register_policies(register: Callable[[str], None]) -> None:
+    for line in POLICY_LINES:
+        register(line)

@@ -1,0 +1,1 @@
+"""Client-area search (core feature)."""
