@@ -84,11 +84,13 @@ async def empty_tables() -> None:
 
     assert db.state.registry is not None
     tables = [t for app in db.state.registry.app_configs.values() for t in app.table_classes]
-    # The one reference cycle: a reseller's store names the reseller's account, which
-    # is bound to a store. Break it first.
+    # Reference cycles: a reseller's store names the reseller's account, which is bound
+    # to a store; a credit note names the invoice it refunds. Break them first.
+    from panel.core.billing.tables import Invoice
     from panel.core.stores.tables import Store
 
     await Store.update({Store.reseller: None}, force=True)
+    await Invoice.update({Invoice.original: None}, force=True)
     # Tables still referenced by rows of another (services -> products -> stores <-> accounts)
     # refuse while those rows exist: they are emptied again after the others, until all are.
     pending = list(reversed(tables))

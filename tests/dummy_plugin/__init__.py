@@ -47,6 +47,9 @@ EVENTS: list[tuple[str, dict[str, Any]]] = []
 def panel_register_routes(register: Callable[[ControllerRouterHandler], None], settings: Settings) -> None:
     register(routes.page_router())
     register(routes.api_router())
+    from dummy_plugin import card  # the card gateway's hosted payment page (orders and billing, below)
+
+    register(card.router())
 
 
 @hookimpl
@@ -115,17 +118,11 @@ def panel_register_product_types(register: Callable[[ProductType], None]) -> Non
 # -- orders and billing --------------------------------------------------------------
 
 
-class DummyTransfer(PaymentGateway):
-    """An offline gateway: the client pays elsewhere and staff record it."""
-
-    name = "dummy.transfer"
-    label = "Dummy transfer"
-    instructions = "Send the money by carrier pigeon."
-
-
 @hookimpl
 def panel_register_payment_gateways(register: Callable[[PaymentGateway], None]) -> None:
-    register(DummyTransfer())
+    from dummy_plugin.card import DummyCard  # the whole gateway, and its fake card network, live in card.py
+
+    register(DummyCard())
 
 
 @hookimpl

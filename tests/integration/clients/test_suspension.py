@@ -108,3 +108,24 @@ async def test_suspending_ends_accountless_sessions_of_members_left_without_a_us
     assert (
         await client.post("/api/v1/admin/clients/999999/suspend", headers={"x-csrftoken": f.csrf(client)})
     ).status_code == 404
+
+
+async def test_the_audit_log_names_the_staff_member_who_suspended_and_reactivated(client, authz, staff_login):
+    from panel.core.audit.tables import AuditEvent
+
+    owner = await f.user(authz, "named@example.com")
+    account_id = await f.account(authz, "Named Ltd", owner)
+    staff_id = await staff_login(client, authz, "billing")
+
+    for action in ("suspend", "unsuspend"):
+        answer = await client.post(
+            f"/admin/clients/{account_id}/{action}", data={"_csrf_token": f.csrf(client)}, follow_redirects=False
+        )
+        assert answer.status_code == 303
+
+    rows = await AuditEvent.select(AuditEvent.action, AuditEvent.actor_user_id, AuditEvent.ip).where(
+        AuditEvent.account_id == account_id
+    )
+    actors = {r["action"]: r["actor_user_id"] for r in rows}
+    assert actors["account.suspend"] == staff_id and actors["account.unsuspend"] == staff_id
+    assert all(r["ip"] for r in rows if r["action"] in ("account.suspend", "account.unsuspend"))

@@ -51,11 +51,11 @@ async def test_bad_details_are_shown_beside_their_fields_and_nothing_is_created(
 
     answer = await client.post(
         "/accounts/new",
-        data={"account_name": " ", **DETAILS, "country": "XX", "_csrf_token": f.csrf(client)},
+        data={"account_name": "x" * 201, **DETAILS, "country": "XX", "_csrf_token": f.csrf(client)},
     )
 
     assert answer.status_code == 422
-    assert 'id="new-account_name-error"' in answer.text and "Give the account a name." in answer.text
+    assert 'id="new-account_name-error"' in answer.text and "Use at most 200 characters." in answer.text
     assert 'id="new-country-error"' in answer.text
     assert 'value="bea@client.example"' in answer.text  # what was typed is kept
     assert await Account.count() == before
@@ -67,11 +67,13 @@ async def test_the_api_opens_an_account_and_reports_problems_by_field(client, au
     headers = {"x-csrftoken": f.csrf(client)}
 
     bad = await client.post("/api/v1/accounts", json={"account_name": "", "contact": {}}, headers=headers)
+    unnamed = await client.post("/api/v1/accounts", json={"account_name": " ", "contact": DETAILS}, headers=headers)
     good = await client.post(
         "/api/v1/accounts", json={"account_name": "Side Project", "contact": DETAILS}, headers=headers
     )
 
-    assert bad.status_code == 422 and {"account_name", "name", "email"} <= set(bad.json()["errors"])
+    assert bad.status_code == 422 and {"name", "email"} <= set(bad.json()["errors"])
+    assert unnamed.status_code == 201 and unnamed.json()["name"] == "Client SARL"  # named after the company
     assert good.status_code == 201 and good.json()["name"] == "Side Project"
     assert (await Account.select(Account.owner).where(Account.id == good.json()["id"]).first())["owner"]
 

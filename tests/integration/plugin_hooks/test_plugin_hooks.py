@@ -4,19 +4,25 @@ really implements every hook, so the other tests cover the whole plugin API."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import dummy_plugin
 import pytest
 from click.testing import CliRunner
-from factories import PASSWORD, account, get_csrf, user
+from factories import PASSWORD, account, csrf, get_csrf, user
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from panel import hooks
 from panel.cli import cli
+from panel.core import db
 from panel.core.authz import AuthzRequest
+from panel.core.billing import credit
+from panel.core.billing.invoicing import LineDraft, issue_invoice
+from panel.core.billing.tables import CreditKind
 from panel.core.plugins import PanelPlugins
+from panel.core.stores.tables import Store
 from panel.plugin import PROJECT, hookimpl
 from panel.product_types import ServiceContext
 from panel.settings import Settings
@@ -217,10 +223,35 @@ async def test_core_calls_every_hook(settings_with: Any, make_app: Any, login_as
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         authz = client.app.state.authz
         owner = await user(authz, "owner@example.com")
-        await account(authz, "Acme", owner)
+        acct = await account(authz, "Acme", owner)
         await login_as(client, "owner@example.com")
         assert (await client.get("/")).status_code == 200
+        invoice_id = await _small_invoice_with_credit(acct)
+        key = re.search(r'name="key" value="([^"]+)"', (await client.get(f"/invoices/{invoice_id}")).text)
+        assert key, "the invoice page offers no payment from credit"
+        paid = await client.post(
+            f"/invoices/{invoice_id}/pay",
+            data={"how": "credit", "key": key.group(1), "_csrf_token": csrf(client)},
+            follow_redirects=False,
+        )
+        assert paid.status_code == 303, paid.text
 
     called = {name for name, _ in plugins.trace}
 
     assert called == spec_names()
+    assert ("invoice_paid", {"invoice_id": invoice_id, "account_id": acct, "order_id": None}) in dummy_plugin.EVENTS
+
+
+async def _small_invoice_with_credit(account_id: int) -> int:
+    """A 5.00 USD invoice of the account, and 5.00 USD of credit to pay it with."""
+    store = await Store.insert(Store(name="Main", slug="main", is_default=True)).returning(Store.id)
+    async with db.write_transaction():
+        invoice_id = await issue_invoice(
+            store_id=store[0]["id"],
+            account_id=account_id,
+            currency="USD",
+            lines=[LineDraft("A small thing", 500)],
+            billing={"name": "Acme"},
+        )
+        await credit.add(account_id, "USD", 500, CreditKind.ADJUSTMENT, "to pay the test invoice", None)
+    return invoice_id

@@ -2,7 +2,8 @@
 
 `issue_invoice` runs inside the caller's transaction (checkout, renewals, staff), so
 an order and its invoice are written together or not at all, and a rolled-back
-issue gives its number back.
+issue gives its number back. Staff drafts (`drafts.py`) take their number only when
+they are issued, for the same reason.
 """
 
 from __future__ import annotations
@@ -12,10 +13,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from panel.core import db
+from panel.core.accounts.tables import Account
+from panel.core.audit.services import SYSTEM, AuditContext, record
 from panel.core.billing.tables import Invoice, InvoiceKind, InvoiceLine, InvoiceSequence, InvoiceStatus
 from panel.core.stores.tables import Store
-from panel.errors import ValidationFailed
-from panel.money import percent_of
+from panel.errors import NotFound, PanelError, ValidationFailed
+from panel.money import exponent, format_money, percent_of
+
+ACCOUNT_CREDIT_TYPE = "core.account_credit"
+"""`InvoiceLine.product_type` of an "Add funds" line: paying the invoice adds the credit."""
 
 
 @dataclass(frozen=True)
@@ -86,14 +93,8 @@ async def issue_invoice(
     transaction. Amounts are minor units of `currency`; negative totals are refused
     (a refund is a credit note, `kind=credit_note`, whose lines are positive).
     """
-    if not lines:
-        raise ValidationFailed({"lines": "An invoice needs at least one line."})
-    subtotal = sum(line.quantity * line.unit_amount for line in lines)
-    discount = sum(line.discount for line in lines)
-    tax = sum(line.tax for line in lines)
-    total = subtotal - discount + tax
-    if total < 0:
-        raise ValidationFailed({"lines": "An invoice cannot total less than zero."})
+    exponent(currency)  # an unknown currency is refused
+    subtotal, discount, tax, total = totals(lines)
     now = dt.datetime.now(dt.UTC)
     seq, number = await next_number(store_id, kind)
     paid = total == 0 and kind == InvoiceKind.INVOICE
@@ -124,6 +125,45 @@ async def issue_invoice(
         ).returning(Invoice.id)
     )[0]
     invoice_id = int(row["id"])
+    await write_lines(invoice_id, lines)
+    return invoice_id
+
+
+def check_lines(lines: Sequence[LineDraft]) -> None:
+    """Refuse lines people typed that cannot be invoiced: none, negative amounts, quantities below one.
+
+    Used for staff drafts; `issue_invoice` itself only refuses an empty or negative invoice.
+    """
+    if not lines:
+        raise ValidationFailed({"lines": "An invoice needs at least one line."})
+    for line in lines:
+        if not line.description.strip():
+            raise ValidationFailed({"lines": "Every line needs a description."})
+        if line.quantity < 1:
+            raise ValidationFailed({"lines": "A quantity is at least 1."})
+        if line.unit_amount < 0 or line.discount < 0:
+            raise ValidationFailed({"lines": "Amounts cannot be negative; refunds are credit notes."})
+        if line.discount > line.quantity * line.unit_amount:
+            raise ValidationFailed({"lines": "A discount cannot exceed its line's amount."})
+        if not 0 <= line.tax_bp <= 10_000:
+            raise ValidationFailed({"lines": "A tax rate is between 0 and 100 %."})
+
+
+def totals(lines: Sequence[LineDraft]) -> tuple[int, int, int, int]:
+    """(subtotal, discount, tax, total) of the lines; tax is the sum of the per-line taxes."""
+    if not lines:
+        raise ValidationFailed({"lines": "An invoice needs at least one line."})
+    subtotal = sum(line.quantity * line.unit_amount for line in lines)
+    discount = sum(line.discount for line in lines)
+    tax = sum(line.tax for line in lines)
+    total = subtotal - discount + tax
+    if total < 0:
+        raise ValidationFailed({"lines": "An invoice cannot total less than zero."})
+    return subtotal, discount, tax, total
+
+
+async def write_lines(invoice_id: int, lines: Sequence[LineDraft]) -> None:
+    """Insert an invoice's lines in order (in the caller's transaction)."""
     await InvoiceLine.insert(
         *[
             InvoiceLine(
@@ -144,4 +184,75 @@ async def issue_invoice(
             for i, line in enumerate(lines)
         ]
     )
+
+
+def snapshot_of(contact: Any) -> dict[str, str]:
+    """The billing details printed on an invoice, from a `ContactView` (or {} without one)."""
+    if contact is None:
+        return {}
+    keys = (
+        "name",
+        "company",
+        "email",
+        "address1",
+        "address2",
+        "city",
+        "region",
+        "postcode",
+        "country",
+        "country_name",
+        "vat_id",
+    )
+    return {k: str(getattr(contact, k, "") or "") for k in keys}
+
+
+async def billing_snapshot(account_id: int) -> dict[str, str]:
+    """The account's billing contact as printed on an invoice issued now; the account's name without one."""
+    from panel.core.contacts import services as contacts
+
+    snapshot = snapshot_of(await contacts.billing_contact(account_id))
+    if not snapshot.get("name"):
+        row = await Account.select(Account.name).where(Account.id == account_id).first()
+        snapshot["name"] = row["name"] if row else ""
+    return snapshot
+
+
+async def account_store(account_id: int) -> dict[str, Any]:
+    """The store that invoices the account: its own store, else the provider's default store."""
+    row = await Account.select(Account.store).where(Account.id == account_id).first()
+    if row is None:
+        raise NotFound("No such account.")
+    query = Store.select(Store.id, Store.currency, Store.name)
+    store = await (
+        query.where(Store.id == row["store"]) if row["store"] else query.where(Store.is_default.eq(True))
+    ).first()
+    if store is None:
+        raise PanelError("This account has no store to invoice from: staff must set one first.")
+    return dict(store)
+
+
+async def add_funds_invoice(account_id: int, amount: int, *, by: AuditContext = SYSTEM) -> int:
+    """Issue an "Account credit" invoice (no tax) in the store's currency; paying it adds the credit.
+
+    Runs in its own transaction. Paying it from credit is refused (`payments.py`).
+    """
+    if amount <= 0:
+        raise ValidationFailed({"amount": "Enter an amount above zero."})
+    store = await account_store(account_id)
+    line = LineDraft("Account credit", unit_amount=amount, product_type=ACCOUNT_CREDIT_TYPE)
+    async with db.write_transaction():
+        invoice_id = await issue_invoice(
+            store_id=int(store["id"]),
+            account_id=account_id,
+            currency=str(store["currency"]),
+            lines=[line],
+            billing=await billing_snapshot(account_id),
+        )
+        await record(
+            "invoice.add_funds",
+            account_id=account_id,
+            target=f"invoice:{invoice_id}",
+            summary=f"Asked to add {format_money(amount, str(store['currency']))} of account credit.",
+            **by,
+        )
     return invoice_id

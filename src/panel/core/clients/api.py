@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from panel.core.audit.context import audit_context
 from panel.core.clients import guards, services
 from panel.core.clients.search import PAGE_SIZE, ClientFilters, ClientRow, search_clients
 from panel.core.web.pages import allowed
@@ -84,7 +85,7 @@ async def api_create(request: Request[Any, Any, Any], data: JSONBody[ClientCreat
     contact = asdict(data.contact)
     contact["email"] = contact["email"] or data.login_email
     authz = request.app.state.authz
-    account_id = await services.create_client(authz, new, contact)
+    account_id = await services.create_client(authz, new, contact, by=audit_context(request))
     return await services.get_client(authz, account_id)
 
 
@@ -122,14 +123,14 @@ async def api_delete(request: Request[Any, Any, Any], account_id: FromPath[int])
 @post("/admin/clients/{account_id:int}/suspend", authz=guards.SUSPEND, status_code=200)
 async def api_suspend(request: Request[Any, Any, Any], account_id: FromPath[int]) -> dict[str, Any]:
     """Suspend the client; returns how many sessions ended."""
-    ended = await services.suspend_client(request.app.state.authz, account_id)
+    ended = await services.suspend_client(request.app.state.authz, account_id, by=audit_context(request))
     return {"id": account_id, "status": "suspended", "sessions_ended": ended}
 
 
 @post("/admin/clients/{account_id:int}/unsuspend", authz=guards.UNSUSPEND, status_code=200)
 async def api_unsuspend(request: Request[Any, Any, Any], account_id: FromPath[int]) -> dict[str, Any]:
     """Reactivate the client."""
-    await services.unsuspend_client(request.app.state.authz, account_id)
+    await services.unsuspend_client(request.app.state.authz, account_id, by=audit_context(request))
     return {"id": account_id, "status": "active"}
 
 

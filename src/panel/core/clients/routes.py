@@ -15,6 +15,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Template
 
+from panel.core.audit.context import audit_context
 from panel.core.clients import guards, services
 from panel.core.clients.search import PAGE_SIZE, STATUSES, ClientFilters, search_clients
 from panel.core.contacts.countries import sorted_by_name
@@ -130,7 +131,7 @@ async def create_client(request: Request[Any, Any, Any], data: URLEncodedBody[Ne
     contact = form_values(data)
     contact["email"] = contact["email"] or data.login_email
     try:
-        account_id = await services.create_client(request.app.state.authz, new, contact)
+        account_id = await services.create_client(request.app.state.authz, new, contact, by=audit_context(request))
     except ValidationFailed as exc:
         values = {**asdict(data), "password": ""}  # never sent back
         return await _new_page(request, values, exc.errors, 422)
@@ -242,14 +243,14 @@ async def set_password(
 @post("/admin/clients/{account_id:int}/suspend", authz=guards.SUSPEND)
 async def suspend(request: Request[Any, Any, Any], account_id: FromPath[int]) -> Response[Any]:
     """Suspend the client: its members are logged out and cannot log in or use tokens there."""
-    await services.suspend_client(request.app.state.authz, account_id)
+    await services.suspend_client(request.app.state.authz, account_id, by=audit_context(request))
     return redirect(request, f"/admin/clients/{account_id}?done=suspended")
 
 
 @post("/admin/clients/{account_id:int}/unsuspend", authz=guards.UNSUSPEND)
 async def unsuspend(request: Request[Any, Any, Any], account_id: FromPath[int]) -> Response[Any]:
     """Reactivate the client."""
-    await services.unsuspend_client(request.app.state.authz, account_id)
+    await services.unsuspend_client(request.app.state.authz, account_id, by=audit_context(request))
     return redirect(request, f"/admin/clients/{account_id}?done=unsuspended")
 
 

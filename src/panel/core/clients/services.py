@@ -14,6 +14,7 @@ from typing import Any
 from panel.core import db
 from panel.core.accounts import services as accounts
 from panel.core.accounts.tables import Account, AccountStatus, Membership
+from panel.core.audit.services import SYSTEM, AuditContext
 from panel.core.auth import passwords, sessions
 from panel.core.auth import services as auth
 from panel.core.auth.tables import User
@@ -104,7 +105,9 @@ async def _check_store(store_id: int | None, field: str = "store_id") -> dict[st
     return {}
 
 
-async def create_client(authz: Authorizer, new: NewClient, contact_raw: Mapping[str, Any]) -> int:
+async def create_client(
+    authz: Authorizer, new: NewClient, contact_raw: Mapping[str, Any], *, by: AuditContext = SYSTEM
+) -> int:
     """Create a client: the owner's user (or an existing user), the account and its own details.
 
     Everything is checked first and every problem reported at once, beside its field;
@@ -148,7 +151,7 @@ async def create_client(authz: Authorizer, new: NewClient, contact_raw: Mapping[
                 ) from exc
         else:
             owner_id = existing
-        account_id = await accounts.create_account(authz, account_name, owner_id, new.store_id)
+        account_id = await accounts.create_account(authz, account_name, owner_id, new.store_id, by=by)
         await contacts.save_primary(account_id, data)
     return account_id
 
@@ -373,7 +376,7 @@ async def delete_client(authz: Authorizer, account_id: int) -> bool:
     return not keep
 
 
-async def suspend_client(authz: Authorizer, account_id: int) -> int:
+async def suspend_client(authz: Authorizer, account_id: int, *, by: AuditContext = SYSTEM) -> int:
     """Suspend: all non-staff access ends, and members left with no usable account are logged out.
 
     `accounts.suspend` ends the sessions working in the account; a member whose every
@@ -381,7 +384,7 @@ async def suspend_client(authz: Authorizer, account_id: int) -> int:
     could not log in again anyway). Returns how many sessions ended.
     """
     await _owner_of(account_id)
-    ended = await accounts.suspend(authz, account_id)
+    ended = await accounts.suspend(authz, account_id, by=by)
     members = [r["user"] for r in await Membership.select(Membership.user).where(Membership.account == account_id)]
     usable = await users_with_usable_account(members)
     for user_id in members:
@@ -390,10 +393,10 @@ async def suspend_client(authz: Authorizer, account_id: int) -> int:
     return ended
 
 
-async def unsuspend_client(authz: Authorizer, account_id: int) -> None:
+async def unsuspend_client(authz: Authorizer, account_id: int, *, by: AuditContext = SYSTEM) -> None:
     """Lift a suspension: members may log in and work in the account again."""
     await _owner_of(account_id)
-    await accounts.unsuspend(authz, account_id)
+    await accounts.unsuspend(authz, account_id, by=by)
 
 
 async def users_with_usable_account(user_ids: list[int]) -> set[int]:

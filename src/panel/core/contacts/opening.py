@@ -9,6 +9,7 @@ after every field was checked, so bad input creates nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from panel.core import db
@@ -17,7 +18,7 @@ from panel.core.accounts.tables import Account
 from panel.core.audit.services import SYSTEM, AuditContext
 from panel.core.authz import Authorizer
 from panel.core.contacts import services as contacts
-from panel.core.contacts.validation import clean_contact
+from panel.core.contacts.validation import ContactData, clean_contact
 from panel.core.stores.tables import Store
 from panel.errors import ValidationFailed
 
@@ -32,6 +33,54 @@ async def store_for_new_account(current_account_id: int | None) -> int | None:
     return int(default["id"]) if default else None
 
 
+@dataclass(frozen=True)
+class NewAccount:
+    """A new account's name and its own details, both checked."""
+
+    name: str
+    details: ContactData
+
+
+def check_new_account(
+    account_name: str, contact_raw: Mapping[str, Any], *, email: str = "", require_country: bool = False
+) -> NewAccount:
+    """Check a new account's name and details; every problem at once, beside its field.
+
+    A blank name falls back to the company, else the person's name. `email` fills an
+    empty contact email (the user's login); `require_country` is for checkout, where
+    the country decides the tax.
+    """
+    values = {k: v for k, v in contact_raw.items() if v not in (None, "")}
+    if email:
+        values.setdefault("email", email)
+    errors: dict[str, str] = {}
+    data: ContactData | None = None
+    try:
+        data = clean_contact(values)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if require_country and not str(values.get("country") or "").strip():
+        errors["country"] = "Choose the country of the billing address."
+    name = " ".join(account_name.split()) or (data.company or data.name if data else "")
+    if len(name) > 200:
+        errors["account_name"] = "Use at most 200 characters."
+    elif not name and "name" not in errors:
+        errors["account_name"] = "Give the account a name."
+    if errors or data is None:
+        raise ValidationFailed(errors)
+    return NewAccount(name, data)
+
+
+async def write_new_account(
+    authz: Authorizer, owner_id: int, new: NewAccount, store_id: int | None, *, by: AuditContext = SYSTEM
+) -> int:
+    """Write a checked new account with its owner and own details; joins the caller's transaction."""
+    async with authz.atomic(), db.write_transaction():
+        account_id = await accounts.create_account(authz, new.name, owner_id, store_id, by=by)
+        await contacts.save_primary(account_id, new.details)
+    return account_id
+
+
 async def open_account(
     authz: Authorizer,
     owner_id: int,
@@ -43,22 +92,6 @@ async def open_account(
 ) -> int:
     """Create an account owned by `owner_id` with its own details; returns its id.
 
-    Problems are reported together, beside their fields (`account_name` and the
-    contact fields); nothing is written unless all are fine.
+    Nothing is written unless every field is fine.
     """
-    errors: dict[str, str] = {}
-    name = account_name.strip()
-    if not name:
-        errors["account_name"] = "Give the account a name."
-    elif len(name) > 200:
-        errors["account_name"] = "Use at most 200 characters."
-    try:
-        data = clean_contact(contact_raw)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise ValidationFailed(errors)
-    async with authz.atomic(), db.write_transaction():
-        account_id = await accounts.create_account(authz, name, owner_id, store_id, by=by)
-        await contacts.save_primary(account_id, data)
-    return account_id
+    return await write_new_account(authz, owner_id, check_new_account(account_name, contact_raw), store_id, by=by)

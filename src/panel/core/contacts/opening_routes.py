@@ -9,6 +9,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.params import JSONBody, URLEncodedBody
 from litestar.response import Template
 
+from panel.core.accounts import services as accounts
 from panel.core.audit.context import audit_context
 from panel.core.auth.routes import set_session_cookie
 from panel.core.authz.guard import LOGGED_IN
@@ -100,7 +101,7 @@ async def api_create_account(request: Request[Any, Any, Any], data: JSONBody[New
         data.contact,
         by=audit_context(request),
     )
-    return NewAccountOut(account_id, data.account_name.strip())
+    return NewAccountOut(account_id, (await accounts.get_account(account_id)).name)
 
 
 PAGE_ROUTES = [new_account_page, create_account]
