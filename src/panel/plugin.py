@@ -48,7 +48,10 @@ class NavItem:
     """A link in the client or admin navigation.
 
     Shown only when the rules engine allows `action` on `obj` in the current account
-    (client area) or on the platform (admin area). Lower `order` comes first.
+    (client area) or on the platform (admin area), and, if given, `visible(request)`
+    answers True: use it for what is a fact about the account rather than a right of
+    the user (e.g. "this account runs a reseller store"); it runs on every page view,
+    so keep it to one cheap query. Lower `order` comes first.
     """
 
     label: str
@@ -57,6 +60,7 @@ class NavItem:
     action: str = "read"
     order: int = 100
     icon: str = ""
+    visible: Callable[[Request[Any, Any, Any]], Awaitable[bool]] | None = None
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,16 @@ async def test_accounts_that_are_not_resellers_have_no_reseller_area(client, wor
     assert (await post_form(client, f"/reseller/clients/{world['mine']}/suspend")).status_code == 404
 
 
+async def test_only_reseller_accounts_show_the_reseller_link(client, world):
+    await login_as(client, "direct@example.com")
+    direct_home = await client.get("/")
+    await login_as(client, "r@example.com")
+    reseller_home = await client.get("/")
+
+    assert direct_home.status_code == 200 and 'href="/reseller"' not in direct_home.text
+    assert 'href="/reseller"' in reseller_home.text
+
+
 async def test_overview_shows_tier_and_discount_rising_with_clients_services(client, world):
     await ResellerTier.insert(
         ResellerTier(name="Bronze", min_services=1, discount_bp=500),

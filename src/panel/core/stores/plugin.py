@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from litestar import Router
+from litestar import Request, Router
 from litestar.types import ControllerRouterHandler
 
 from panel import __version__
@@ -35,12 +36,19 @@ def panel_register_routes(register: Callable[[ControllerRouterHandler], None], s
     register(api.api_router())
 
 
+async def _runs_a_store(request: Request[Any, Any, Any]) -> bool:
+    """The reseller area is shown only in accounts that run a reseller store."""
+    from panel.core.stores.services import is_reseller
+
+    return bool(await is_reseller(request.state.account_id))
+
+
 @hookimpl
 def panel_register_nav_items(register: Callable[[NavItem], None], area: str) -> None:
     if area == "admin":
         register(NavItem("Stores", "/admin/stores", "admin:stores", "list", order=40))
     else:
-        register(NavItem("Reseller", "/reseller", "reseller:overview", "read", order=80))
+        register(NavItem("Reseller", "/reseller", "reseller:overview", "read", order=80, visible=_runs_a_store))
 
 
 @hookimpl

@@ -27,7 +27,7 @@ def allowed(request: Request[Any, Any, Any], obj: str, action: str, dom: str) ->
     return authz.allowed(AuthzRequest(f"user:{user_id}", "", dom, obj, action, _mode(request)))
 
 
-def visible_nav(request: Request[Any, Any, Any], area: str) -> list[NavItem]:
+async def visible_nav(request: Request[Any, Any, Any], area: str) -> list[NavItem]:
     """Navigation items of an area that the current user may follow."""
     items: list[NavItem] = request.app.state.nav.get(area, [])
     if area == "admin":
@@ -37,7 +37,8 @@ def visible_nav(request: Request[Any, Any, Any], area: str) -> list[NavItem]:
         if account_id is None:
             return []
         dom = f"acct:{account_id}"
-    return [i for i in items if allowed(request, i.obj, i.action, dom)]
+    shown = [i for i in items if allowed(request, i.obj, i.action, dom)]
+    return [i for i in shown if i.visible is None or await i.visible(request)]
 
 
 def redirect(request: Request[Any, Any, Any], target: str) -> Response[Any]:
@@ -72,7 +73,7 @@ async def page(
         "user_name": request.state.session.name if request.state.get("session") else "",
         "accounts": my_accounts,
         "current_account": current,
-        "nav": visible_nav(request, area) if user_id is not None else [],
+        "nav": await visible_nav(request, area) if user_id is not None else [],
         "is_staff": bool(user_id is not None and staff_roles(request.app.state.authz, user_id)),
         "impersonating": bool(request.state.get("impersonator_id")),
         "impersonator_email": await audit.email_of(request.state.get("impersonator_id")),
