@@ -9,12 +9,15 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from panel.core import db
 from panel.core.accounts import services as accounts
 from panel.core.accounts.tables import Account
 from panel.core.auth import services as auth
 from panel.core.authz import Authorizer
+from panel.core.billing import credit
+from panel.core.billing.tables import CreditEntry, CreditKind
 from panel.core.catalog.demo import load_demo_catalog
-from panel.core.stores.tables import Store
+from panel.core.stores.tables import Store, StoreKind
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,11 @@ STAFF = (
     ("billing@example.com", "Bill Billing", "billing", "billing staff"),
 )
 CLIENTS = (
-    ("alice@example.com", "Alice Meyer", "owner of two accounts, billing in a third"),
+    (
+        "alice@example.com",
+        "Alice Meyer",
+        "owner of two accounts (one runs the Acme reseller store), billing in a third",
+    ),
     ("bob@example.com", "Bob Baker", "owner of Bob's Bakery"),
     ("carol@example.com", "Carol Chen", "domains and tickets in Alice Web Studio"),
 )
@@ -44,6 +51,7 @@ ACCOUNTS: tuple[tuple[str, str, str, list[tuple[str, list[str]]]], ...] = (
     ("Dormant Ltd", "bob@example.com", "main", []),
 )
 SUSPENDED = ("Dormant Ltd",)
+DEMO_CREDIT = "Demo credit"
 
 
 def _password() -> str:
@@ -88,5 +96,31 @@ async def load_demo(authz: Authorizer) -> list[DemoLogin]:
             await accounts.add_member(authz, account_id, ids[email], perms)
         if name in SUSPENDED:
             await accounts.suspend(authz, account_id)
+    await _storefront(store_ids)
     await load_demo_catalog(store_ids)
     return logins
+
+
+async def _storefront(store_ids: dict[str, int]) -> None:
+    """Policies of the main store; Alice Web Studio runs Acme as its reseller store; some credit."""
+    await Store.update(
+        {Store.money_back_days: 30, Store.contact_instructions: "Write to support@example.com or call +1 555 0100."}
+    ).where(Store.id == store_ids["main"])
+    studio = await Account.select(Account.id).where(Account.name == "Alice Web Studio").first()
+    await Store.update(
+        {
+            Store.kind: StoreKind.RESELLER,
+            Store.reseller: studio["id"] if studio else None,
+            Store.brand_name: "Acme Hosting",
+            Store.accent_color: "#b5452b",
+            Store.setup_fees_allowed: False,
+            Store.money_back_days: 100,
+            Store.contact_instructions: "Acme Hosting support: help@acme.example.",
+        }
+    ).where(Store.id == store_ids["acme"])
+    personal = await Account.select(Account.id).where(Account.name == "Alice Personal").first()
+    if personal and not await CreditEntry.exists().where(
+        (CreditEntry.account == personal["id"]) & (CreditEntry.note == DEMO_CREDIT)
+    ):
+        async with db.write_transaction():
+            await credit.add(personal["id"], "USD", 2500, CreditKind.ADJUSTMENT, DEMO_CREDIT, None)
