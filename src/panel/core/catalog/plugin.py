@@ -27,11 +27,12 @@ def panel_register_templates(register: Callable[[Path], None]) -> None:
 
 @hookimpl
 def panel_register_routes(register: Callable[[ControllerRouterHandler], None], settings: Settings) -> None:
-    from panel.core.catalog import admin_routes, store_routes
+    from panel.core.catalog import admin_api, admin_routes, store_routes
 
     pages = [*admin_routes.ROUTES, *store_routes.PAGE_ROUTES]
     register(Router(path="/", route_handlers=pages, include_in_schema=False))
     register(store_routes.api_router())
+    register(admin_api.api_router())
 
 
 @hookimpl

@@ -9,7 +9,7 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from panel import __version__
-from panel.core.orders import admin_routes, api, cart_routes, checkout_routes, routes
+from panel.core.orders import admin_api, admin_routes, api, cart_routes, checkout_routes, routes
 from panel.plugin import NavItem, PluginMeta, hookimpl
 from panel.settings import Settings
 
@@ -39,6 +39,7 @@ def panel_register_routes(register: Callable[[ControllerRouterHandler], None], s
     pages = [*cart_routes.ROUTES, *checkout_routes.ROUTES, *routes.ROUTES, *admin_routes.ROUTES]
     register(Router(path="/", route_handlers=pages, include_in_schema=False))
     register(api.api_router())
+    register(admin_api.api_router())
 
 
 @hookimpl
