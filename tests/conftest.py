@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import factories as f
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -77,6 +78,38 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 def authz(client: AsyncTestClient[Litestar]) -> Any:
     """The running app's rules engine."""
     return client.app.state.authz
+
+
+@pytest.fixture
+def staff_login() -> Callable[..., Any]:
+    """`await staff_login(client, authz, "admin")`: a staff user of that role, logged in."""
+
+    async def go(client: Any, authz: Any, role: str) -> int:
+        email = f"{role}-staff@example.com"
+        user_id = await f.user(authz, email, staff=role)
+        client.cookies.clear()
+        answer = await f.login(client, email)
+        assert answer.status_code in (302, 303), answer.text
+        return user_id
+
+    return go
+
+
+@pytest.fixture
+async def typed_client(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """A client of an app with the dummy plugin installed, so `dummy.thing` is a registered product type."""
+    import dummy_plugin
+
+    from panel.core import db
+
+    application = build_app(settings, dummy_plugin)
+    await db.migrate()
+    await empty_tables()
+    try:
+        async with AsyncTestClient(app=application, base_url="http://testserver.local") as c:
+            yield c
+    finally:
+        await empty_tables()
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from panel.core.accounts import services as accounts
+from panel.core.accounts.tables import Account
 from panel.core.auth import services as auth
+from panel.core.stores.tables import Store, StoreKind
 
 PASSWORD = "correct horse battery"
 
@@ -54,3 +56,50 @@ def form_token(html: str) -> str:
     match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
     assert match, "page has no CSRF field"
     return match.group(1)
+
+
+async def login_as(client: Any, email: str) -> None:
+    """Forget any earlier login and log in through the form."""
+    client.cookies.clear()
+    answer = await login(client, email)
+    assert answer.status_code in (302, 303), answer.text
+
+
+async def post_form(client: Any, path: str, data: dict[str, Any] | list[tuple[str, str]] | None = None) -> Any:
+    """POST a form with the CSRF token (repeated keys for lists), without following the redirect."""
+    items = list(data.items()) if isinstance(data, dict) else list(data or [])
+    form: dict[str, Any] = {}
+    for key, value in [*items, ("_csrf_token", csrf(client))]:
+        if key in form:
+            form[key] = [*(form[key] if isinstance(form[key], list) else [form[key]]), value]
+        else:
+            form[key] = value
+    return await client.post(path, data=form, follow_redirects=False)
+
+
+async def make_store(
+    name: str,
+    slug: str,
+    *,
+    kind: str = StoreKind.PROVIDER,
+    reseller: int | None = None,
+    default: bool = False,
+    currency: str = "USD",
+    **columns: Any,
+) -> int:
+    """A store row, written directly (the services are what the tests exercise)."""
+    store = Store(name=name, slug=slug, kind=kind, reseller=reseller, is_default=default, currency=currency, **columns)
+    return int((await Store.insert(store).returning(Store.id))[0]["id"])
+
+
+async def bind(account_id: int, store_id: int) -> None:
+    """Make the account a client of the store."""
+    await Account.update({Account.store: store_id}).where(Account.id == account_id)
+
+
+async def client_of(authz: Any, email: str, store_id: int, name: str | None = None) -> tuple[int, int]:
+    """A user owning an account bound to `store_id`: (user id, account id)."""
+    user_id = await user(authz, email)
+    account_id = await account(authz, name or email.split("@")[0].title(), user_id)
+    await bind(account_id, store_id)
+    return user_id, account_id

@@ -1,35 +1,13 @@
-"""Pages of rows: the size limits and the page arithmetic every billing list shares."""
+"""Pages of rows: the size limits every billing list shares (the page arithmetic is `panel.core.paging`)."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from panel.core.paging import Page
 
-T = TypeVar("T")
+__all__ = ["MAX_PAGE_SIZE", "PAGE_SIZE", "Page", "clamp"]
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of rows and how many match in all."""
-
-    rows: list[T]
-    total: int
-    limit: int
-    offset: int
-
-    @property
-    def page(self) -> int:
-        """This page's number, from 1."""
-        return self.offset // self.limit + 1
-
-    @property
-    def pages(self) -> int:
-        """How many pages the matches fill (at least 1)."""
-        return max(1, math.ceil(self.total / self.limit))
 
 
 def clamp(limit: int, offset: int) -> tuple[int, int]:

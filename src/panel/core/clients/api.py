@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from panel.core.audit.context import audit_context
 from panel.core.clients import guards, services
 from panel.core.clients.search import PAGE_SIZE, ClientFilters, ClientRow, search_clients
+from panel.core.contacts.routes import ContactFields
 from panel.core.web.pages import allowed
 from panel.errors import Forbidden
 
@@ -23,23 +24,6 @@ class ClientListOut:
     limit: int
     offset: int
     items: list[ClientRow]
-
-
-@dataclass
-class ContactFields:
-    """The client's own details."""
-
-    name: str = ""
-    company: str = ""
-    email: str = ""
-    phone: str = ""
-    address1: str = ""
-    address2: str = ""
-    city: str = ""
-    region: str = ""
-    postcode: str = ""
-    country: str = ""
-    vat_id: str = ""
 
 
 @dataclass

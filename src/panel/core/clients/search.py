@@ -8,7 +8,6 @@ PostgreSQL alike, with `%` and `_` in the search taken literally.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from panel.core import db
 from panel.core.accounts.tables import Account, AccountStatus
 from panel.core.billing.tables import InvoiceStatus
+from panel.core.paging import Page
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -52,24 +52,10 @@ class ClientRow:
 
 
 @dataclass(frozen=True)
-class ClientPage:
+class ClientPage(Page[ClientRow]):
     """One page of clients with the total number of matches."""
 
-    rows: list[ClientRow]
-    total: int
-    limit: int
-    offset: int
     filters: ClientFilters = field(default_factory=ClientFilters)
-
-    @property
-    def page(self) -> int:
-        """This page's number, from 1."""
-        return self.offset // self.limit + 1
-
-    @property
-    def pages(self) -> int:
-        """How many pages the matches fill (at least 1)."""
-        return max(1, math.ceil(self.total / self.limit))
 
 
 def like_pattern(text: str) -> tuple[str, str]:

@@ -30,8 +30,8 @@ NOTICES = {
 
 
 @dataclass
-class ContactForm:
-    """A contact's fields as a form sends them (also the API's body)."""
+class ContactFields:
+    """A contact's own fields, unchecked (also the body of the client and checkout APIs)."""
 
     name: str = ""
     company: str = ""
@@ -44,6 +44,12 @@ class ContactForm:
     postcode: str = ""
     country: str = ""
     vat_id: str = ""
+
+
+@dataclass
+class ContactForm(ContactFields):
+    """A contact's fields as a form sends them (also the API's body), and the billing tick."""
+
     billing: str = ""
 
 

@@ -16,6 +16,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from panel.core.audit.context import audit_context
 from panel.core.auth.tables import User
 from panel.core.authz.guard import LOGGED_IN, PUBLIC, requires
+from panel.core.contacts.routes import ContactFields
 from panel.core.orders import cart as carts
 from panel.core.orders import checkout, services
 from panel.core.orders.cart_routes import place_of, set_cart_cookie, visitor_of
@@ -93,21 +94,10 @@ class PromoBody:
 
 
 @dataclass
-class NewAccountBody:
+class NewAccountBody(ContactFields):
     """A new account to order for: its name and billing address (the country decides tax)."""
 
     account_name: str = ""
-    name: str = ""
-    company: str = ""
-    email: str = ""
-    phone: str = ""
-    address1: str = ""
-    address2: str = ""
-    city: str = ""
-    region: str = ""
-    postcode: str = ""
-    country: str = ""
-    vat_id: str = ""
 
 
 @dataclass

@@ -7,7 +7,6 @@ the page and one for the count, whatever the page's length.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from panel.core.audit.services import SYSTEM, AuditContext, record
 from panel.core.billing.tables import Invoice, InvoiceStatus
 from panel.core.catalog.tables import Cycle
 from panel.core.orders.tables import Order, OrderItem, OrderStatus
+from panel.core.paging import Page
 from panel.core.services.tables import Service, ServiceStatus
 from panel.errors import NotFound, PanelError
 from panel.money import format_money
@@ -111,24 +111,10 @@ class OrderFilters:
 
 
 @dataclass(frozen=True)
-class OrderPage:
+class OrderPage(Page[OrderRow]):
     """One page of orders and how many match in all."""
 
-    rows: list[OrderRow]
-    total: int
-    limit: int
-    offset: int
     filters: OrderFilters = field(default_factory=OrderFilters)
-
-    @property
-    def page(self) -> int:
-        """This page's number, from 1."""
-        return self.offset // self.limit + 1
-
-    @property
-    def pages(self) -> int:
-        """How many pages the matches fill (at least 1)."""
-        return max(1, math.ceil(self.total / self.limit))
 
 
 _ROW_COLUMNS = (

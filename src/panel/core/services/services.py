@@ -10,13 +10,13 @@ tasks in `tasks.py`.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from panel.core.catalog.tables import Cycle
+from panel.core.paging import Page
 from panel.core.services.tables import Service, ServiceStatus
 from panel.core.stores.services import client_area_link_visible
 from panel.core.stores.tables import Store
@@ -121,24 +121,8 @@ class ServiceRow:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class ServicePage:
+class ServicePage(Page[ServiceRow]):
     """One page of services and how many match in all."""
-
-    rows: list[ServiceRow]
-    total: int
-    limit: int
-    offset: int
-
-    @property
-    def page(self) -> int:
-        """This page's number, from 1."""
-        return self.offset // self.limit + 1
-
-    @property
-    def pages(self) -> int:
-        """How many pages the matches fill (at least 1)."""
-        return max(1, math.ceil(self.total / self.limit))
 
 
 @dataclass(frozen=True)

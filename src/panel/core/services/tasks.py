@@ -8,13 +8,13 @@ becomes active.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from panel.core import db
 from panel.core.audit.services import SYSTEM, AuditContext, record
+from panel.core.paging import Page
 from panel.core.services.lifecycle import ServiceRefused, load_state
 from panel.core.services.provisioning import activate
 from panel.core.services.tables import Service, ServiceStatus, StaffTask, TaskStatus
@@ -45,24 +45,8 @@ class TaskRow:
     account_name: str
 
 
-@dataclass(frozen=True)
-class TaskPage:
+class TaskPage(Page[TaskRow]):
     """One page of open tasks, oldest first, and how many are open."""
-
-    rows: list[TaskRow]
-    total: int
-    limit: int
-    offset: int
-
-    @property
-    def page(self) -> int:
-        """This page's number, from 1."""
-        return self.offset // self.limit + 1
-
-    @property
-    def pages(self) -> int:
-        """How many pages the tasks fill (at least 1)."""
-        return max(1, math.ceil(self.total / self.limit))
 
 
 _TASK_COLUMNS = (
