@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+from panel.core.jobs.queue import JobHandler
 from panel.gateways import PaymentGateway
 from panel.plugin import PROJECT, DashboardWidget, NavItem, Permission, StaticFiles
 from panel.product_types import ProductType
@@ -185,6 +186,28 @@ def panel_on_invoice_paid(invoice_id: int, account_id: int, order_id: int | None
         invoice_id: the invoice now paid.
         account_id: the account it was issued to.
         order_id: the order it was raised for, or None (renewals, manual invoices).
+    """
+
+
+# ---------------------------------------------------------------------------------
+# Services lifecycle
+# ---------------------------------------------------------------------------------
+
+
+@hookspec
+def panel_register_jobs(register: Callable[[JobHandler], None]) -> None:
+    """Add kinds of background job that the job queue can run.
+
+    Called once while the app is built and once when `panel worker` starts, for
+    enabled plugins only: a job whose plugin is disabled stays queued and fails with
+    a clear error when a worker picks it up. Names are namespaced by plugin
+    (`wordpress.backup`) and must be unique; a clash stops start-up. A handler may
+    run more than once for one job (a retry, or a worker that died mid-job): make it
+    idempotent. Enqueue with `panel.core.jobs.services.enqueue(...)`.
+
+    Args:
+        register: call with a `JobHandler(name, run)`; `run(ctx)` is a coroutine
+            given the payload, the attempt number and `ctx.progress(percent, message)`.
     """
 
 

@@ -19,6 +19,7 @@ from litestar import Litestar, Request
 from litestar.types import ControllerRouterHandler
 
 from dummy_plugin import routes, services
+from panel.core.jobs.queue import JobContext, JobHandler
 from panel.gateways import PaymentGateway
 from panel.plugin import DashboardWidget, NavItem, Permission, PluginMeta, StaticFiles, hookimpl
 from panel.product_types import OperationResult, ProductType, ServiceContext
@@ -128,6 +129,22 @@ def panel_register_payment_gateways(register: Callable[[PaymentGateway], None]) 
 @hookimpl
 async def panel_on_invoice_paid(invoice_id: int, account_id: int, order_id: int | None) -> None:
     EVENTS.append(("invoice_paid", {"invoice_id": invoice_id, "account_id": account_id, "order_id": order_id}))
+
+
+# -- services lifecycle --------------------------------------------------------------
+
+TOUCHED: dict[str, str] = {}
+"""What the `dummy.touch` job recorded: payload "key" -> payload "value" (set, not added: idempotent)."""
+
+
+async def _touch(ctx: JobContext) -> None:
+    await ctx.progress(50, "touching")
+    TOUCHED[str(ctx.payload.get("key", ""))] = str(ctx.payload.get("value", ""))
+
+
+@hookimpl
+def panel_register_jobs(register: Callable[[JobHandler], None]) -> None:
+    register(JobHandler("dummy.touch", _touch, "Records a key and value; running it twice changes nothing."))
 
 
 # -- client area and admin area ------------------------------------------------------

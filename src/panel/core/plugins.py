@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pluggy
 
 from panel import __version__, hooks
+from panel.core.jobs.queue import JobHandler
 from panel.errors import PluginError
 from panel.gateways import PaymentGateway
 from panel.plugin import ENTRY_POINT_GROUP, PROJECT, DashboardWidget, NavItem, Permission, PluginMeta, StaticFiles
@@ -47,6 +48,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "panel.core.billing.plugin",
     "panel.core.services.plugin",
     "panel.core.search.plugin",
+    "panel.core.jobs.plugin",
 )
 
 
@@ -181,6 +183,17 @@ class PanelPlugins:
             if gw.name in out:
                 raise PluginError(f"payment gateway {gw.name} is registered twice")
             out[gw.name] = gw
+        return out
+
+    def job_handlers(self) -> dict[str, JobHandler]:
+        """Job handlers by name; a duplicate name is an error."""
+        out: dict[str, JobHandler] = {}
+        for handler in self._collect(self.pm.hook.panel_register_jobs):
+            if not isinstance(handler, JobHandler) or not handler.name:
+                raise PluginError(f"job {handler!r} is not a named panel.core.jobs.queue.JobHandler")
+            if handler.name in out:
+                raise PluginError(f"job {handler.name} is registered twice")
+            out[handler.name] = handler
         return out
 
     def nav_items(self, area: str) -> list[NavItem]:
