@@ -97,7 +97,8 @@ def test_buy_a_hosting_plan_end_to_end(live_server, chromium, javascript):
         if admin.is_visible(f"#task-{field}"):
             admin.fill(f"#task-{field}", "nina" if field == "username" else "web1.example")
     admin.click("button:has-text('Complete the task')")
-    admin.wait_for_load_state()
+    admin.wait_for_url(re.compile(r".*/admin/services/\d+\?done=task"))
+    assert admin.inner_text("[data-testid=service-status]") == "active"
     customer.goto(f"{base}/services")
     assert "active" in customer.inner_text("[data-testid=services]").lower()
     customer.context.close()
