@@ -16,7 +16,7 @@ import factories as f
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from support import _create_pg_database, _worker, build_app, empty_tables, free_port, make_settings, need_service
+from support import _create_pg_database, _worker, empty_tables, free_port, make_settings, need_service, shared_app
 
 from panel.settings import Settings
 
@@ -62,7 +62,7 @@ def settings(migrated: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[Litestar]:
     """A fresh app on an emptied database (core plugins only, no discovery)."""
-    application = build_app(settings)
+    application = shared_app(settings)
     await empty_tables()
     yield application
 
@@ -102,7 +102,7 @@ async def typed_client(settings: Settings) -> AsyncIterator[AsyncTestClient[Lite
 
     from panel.core import db
 
-    application = build_app(settings, dummy_plugin)
+    application = shared_app(settings, dummy_plugin)
     await db.migrate()
     await empty_tables()
     try:

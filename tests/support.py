@@ -78,6 +78,38 @@ def build_app(settings: Settings, *extra: object, discover: bool = False) -> Lit
     return create_app(settings, extra_plugins=extra, discover=discover)
 
 
+_APPS: dict[tuple[object, ...], Litestar] = {}
+
+
+def _app_key(settings: Settings, extra: tuple[object, ...]) -> tuple[object, ...]:
+    # The data folder differs per test and nothing in the app reads it at build time.
+    values = {k: v for k, v in settings.values.items() if k != "data_dir"}
+    values["_environ"] = {k: v for k, v in values.get("_environ", {}).items() if k != "PANEL_DATA_DIR"}
+    return (repr(sorted(values.items())), repr(sorted(settings.plugin_values.items())), *map(id, extra))
+
+
+def shared_app(settings: Settings, *extra: object) -> Litestar:
+    """An app for these settings and plugins, built once per test process and reused.
+
+    Building the app (registering ~550 routes) costs about half a second; most tests
+    use the same settings. What a test run changes in the app is reset here: the
+    database configuration (another app may have configured other tables) and the
+    login-failure counters. The rules engine, workers and mailer are made fresh by
+    the app's lifespan, which every test client runs.
+    """
+    from panel.core import db
+    from panel.core.auth.ratelimit import FailureCounter
+
+    key = _app_key(settings, extra)
+    app = _APPS.get(key)
+    if app is None:
+        app = _APPS[key] = build_app(settings, *extra)
+    else:
+        db.configure(app.state.settings, app.state.plugins.piccolo_apps())
+        app.state.login_failures = FailureCounter()
+    return app
+
+
 async def empty_tables() -> None:
     """Delete every row of every table the current app knows, plugins' included."""
     from panel.core import db
