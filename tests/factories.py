@@ -103,3 +103,11 @@ async def client_of(authz: Any, email: str, store_id: int, name: str | None = No
     account_id = await account(authz, name or email.split("@")[0].title(), user_id)
     await bind(account_id, store_id)
     return user_id, account_id
+
+
+async def run_jobs(app: Any) -> int:
+    """Run every due background job of `app` until none is left (what `panel worker --once` does)."""
+    from panel.core.jobs.services import queue_for
+    from panel.core.jobs.worker import Worker
+
+    return await Worker(queue_for(app.state.settings), app.state.plugins.job_handlers()).run_until_idle()

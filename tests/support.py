@@ -66,6 +66,9 @@ def make_settings(database_url: str, data_dir: Path, **extra: str) -> Settings:
         # the test client runs the app's lifespan in another event loop than the test,
         # and a pool belongs to one loop; the live-server browser test uses the pool
         "PANEL_DATABASE_POOL": "false",
+        # tests run jobs themselves (`factories.run_jobs`), so nothing runs behind their back;
+        # the tests of the in-app worker turn it on
+        "PANEL_CORE_JOBS_WORKER": "false",
         **extra,
     }
     return load_settings(environ=env, config=Path("/nonexistent/panel.toml"))

@@ -18,7 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from panel import __version__
-from panel.core import db
+from panel.core import db, runtime
 from panel.core.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from panel.core.admin.routes import ROUTES as ADMIN_ROUTES
 from panel.core.api.routes import api_router
@@ -82,6 +82,7 @@ def create_app(
         if settings.database_pool:
             await db.connect()
         app.state.authz = await load_authorizer(settings, plugins)
+        runtime.install(runtime.Runtime(settings, plugins, product_types, app.state.payment_gateways))
         gc.freeze()  # long-lived start-up objects stay out of every later collection
         await plugins.on_startup(app)
         try:

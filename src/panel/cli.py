@@ -34,7 +34,10 @@ class Context:
         from panel.core import db
 
         async def main() -> T:
+            from panel.core import runtime
+
             db.configure(self.settings, self.plugins.piccolo_apps())
+            runtime.install(runtime.from_plugins(self.settings, self.plugins))
             await db.connect()
             try:
                 await db.migrate()

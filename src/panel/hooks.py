@@ -211,6 +211,26 @@ def panel_register_jobs(register: Callable[[JobHandler], None]) -> None:
     """
 
 
+@hookspec
+def panel_on_service_event(event: str, service_id: int, account_id: int, product_type: str) -> Any:
+    """Called after a service changed through its lifecycle, once the change was committed.
+
+    `event` is one of `provisioned` (the service became active), `suspended`,
+    `unsuspended`, `terminated`, `renewed` (a paid renewal moved its due date on),
+    `cancelled` (a cancellation request was carried out), `package_changed`,
+    `password_changed` and `action` (a client-area action ran). Called by the request
+    or job that made the change; a job that runs again does not call it twice for
+    one change. May return a coroutine, which is awaited; an exception is logged and
+    does not undo the change.
+
+    Args:
+        event: what happened, from the list above.
+        service_id: the service.
+        account_id: the account that owns it.
+        product_type: the service's product type name (`core.hosting_plan`).
+    """
+
+
 # ---------------------------------------------------------------------------------
 # Client area and admin area
 # ---------------------------------------------------------------------------------

@@ -131,6 +131,13 @@ async def panel_on_invoice_paid(invoice_id: int, account_id: int, order_id: int 
     EVENTS.append(("invoice_paid", {"invoice_id": invoice_id, "account_id": account_id, "order_id": order_id}))
 
 
+@hookimpl
+async def panel_on_service_event(event: str, service_id: int, account_id: int, product_type: str) -> None:
+    EVENTS.append(
+        ("service_event", {"event": event, "service_id": service_id, "account_id": account_id, "type": product_type})
+    )
+
+
 # -- services lifecycle --------------------------------------------------------------
 
 TOUCHED: dict[str, str] = {}

@@ -47,6 +47,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "panel.core.orders.plugin",
     "panel.core.billing.plugin",
     "panel.core.services.plugin",
+    "panel.core.lifecycle.plugin",
     "panel.core.search.plugin",
     "panel.core.jobs.plugin",
 )
@@ -256,6 +257,16 @@ class PanelPlugins:
             await self._notify(results)
         except Exception:
             log.exception("a plugin failed after invoice %s was paid", invoice_id)
+
+    async def on_service_event(self, event: str, service_id: int, account_id: int, product_type: str) -> None:
+        """Tell plugins a service changed; a failing plugin is logged, never raised."""
+        try:
+            results = self.pm.hook.panel_on_service_event(
+                event=event, service_id=service_id, account_id=account_id, product_type=product_type
+            )
+            await self._notify(results)
+        except Exception:
+            log.exception("a plugin failed after service %s was %s", service_id, event)
 
     async def on_user_logged_in(self, user_id: int, account_id: int | None, staff: bool) -> None:
         """Tell plugins a user logged in."""

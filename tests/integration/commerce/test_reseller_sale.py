@@ -347,7 +347,8 @@ async def test_a_reseller_client_orders_pays_by_credit_and_transfer_and_admin_sh
     )
     assert recorded.status_code == 303 and recorded.headers["location"] == f"/admin/invoices/{second}?done=recorded"
 
-    # each paid order left its hosting plan pending with a task for staff
+    # each paid order's provisioning job left its hosting plan pending with a task for staff
+    assert await f.run_jobs(client.app) == 2
     tasks = await client.get("/admin/tasks")
     task_rows = [row for row in _rows(tasks.text, "task").values() if row[3] == "Clara Bakery"]
     assert sorted(row[2] for row in task_rows) == ["clara-bakery.example (pending)", "clara-shop.example (pending)"]

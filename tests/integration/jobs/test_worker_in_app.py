@@ -19,7 +19,7 @@ from panel.core.jobs.services import enqueue, queue_for
 
 @pytest.fixture
 async def worker_client(migrated: str, tmp_path: Path) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    settings = make_settings(migrated, tmp_path, PANEL_CORE_JOBS_POLL_INTERVAL="0.05")
+    settings = make_settings(migrated, tmp_path, PANEL_CORE_JOBS_WORKER="true", PANEL_CORE_JOBS_POLL_INTERVAL="0.05")
     application = build_app(settings, dummy_plugin)
     await db.migrate()
     await empty_tables()

@@ -236,6 +236,9 @@ async def test_a_free_order_is_paid_at_once(client, authz, shop):
     # handed on as a paid invoice is: provisioned, and plugins told
     assert PAID == [{"invoice_id": invoice["id"], "account_id": first, "order_id": order["id"]}]
     service = await Service.select(Service.status).first()
+    assert service["status"] == ServiceStatus.PENDING  # until its provisioning job ran
+    assert await f.run_jobs(client.app) == 1
+    service = await Service.select(Service.status).first()
     assert service["status"] == ServiceStatus.ACTIVE
 
 

@@ -217,7 +217,7 @@ def test_cli_commands_are_gone_after_the_fixture() -> None:
 
 
 async def test_core_calls_every_hook(settings_with: Any, make_app: Any, login_as: Any) -> None:
-    app = await make_app(settings_with(PANEL_HOOK_TRACE="true"))
+    app = await make_app(settings_with(PANEL_HOOK_TRACE="true", PANEL_CORE_JOBS_WORKER="false"))
     plugins = app.state.plugins
     plugins.cli_commands()  # called by `panel.cli.main`, not by the web app
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
@@ -235,11 +235,32 @@ async def test_core_calls_every_hook(settings_with: Any, make_app: Any, login_as
             follow_redirects=False,
         )
         assert paid.status_code == 303, paid.text
+        service_id = await _provisioned_service(client.app, acct)
 
     called = {name for name, _ in plugins.trace}
 
     assert called == spec_names()
     assert ("invoice_paid", {"invoice_id": invoice_id, "account_id": acct, "order_id": None}) in dummy_plugin.EVENTS
+    provisioned = {"event": "provisioned", "service_id": service_id, "account_id": acct, "type": "dummy.thing"}
+    assert ("service_event", provisioned) in dummy_plugin.EVENTS
+
+
+async def _provisioned_service(app: Any, account_id: int) -> int:
+    """A paid order's `dummy.thing`, provisioned by its job (which fires `panel_on_service_event`)."""
+    from services import commerce  # tests/integration/services (its folder is on the path)
+
+    from panel.core.jobs.services import queue_for
+    from panel.core.jobs.worker import Worker
+    from panel.core.services.provisioning import enqueue_order
+
+    store = await Store.select(Store.id).first()
+    product = await commerce.product("dummy.thing", "Thing")
+    order_id, [service_id] = await commerce.order(
+        account_id, store["id"], [{"product": product, "type": "dummy.thing"}]
+    )
+    await enqueue_order(app.state.settings, order_id)
+    await Worker(queue_for(app.state.settings), app.state.plugins.job_handlers()).run_until_idle()
+    return service_id
 
 
 async def _small_invoice_with_credit(account_id: int) -> int:

@@ -12,6 +12,7 @@ refunded; nothing else about it changes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -132,10 +133,21 @@ async def _refund_at_gateways(plan: list[tuple[dict[str, Any], PaymentGateway, i
         refunded.append(row["id"])
 
 
-async def refund(state: Any, invoice_id: int, amount: int, to: str, reason: str, *, by: AuditContext) -> int:
+async def refund(
+    state: Any,
+    invoice_id: int,
+    amount: int,
+    to: str,
+    reason: str,
+    *,
+    by: AuditContext,
+    lines: Sequence[LineDraft] | None = None,
+) -> int:
     """Refund part or all of a paid invoice to account credit or through its gateway; returns the credit note's id.
 
-    Audited. `amount` is at most what was paid and not yet refunded (422 otherwise);
+    `lines`, when given, are the credit note's lines (the items refunded, totalling
+    `amount` with tax); otherwise the whole invoice's lines, or one "partial refund"
+    line. Audited. `amount` is at most what was paid and not yet refunded (422 otherwise);
     nothing is written when it is refused.
     """
     reason = reason.strip()
@@ -164,7 +176,7 @@ async def refund(state: Any, invoice_id: int, amount: int, to: str, reason: str,
             store_id=inv["store"],
             account_id=inv["account"],
             currency=inv["currency"],
-            lines=await _credit_lines(inv, amount),
+            lines=list(lines) if lines else await _credit_lines(inv, amount),
             billing=inv["billing"] or {},
             notes=f"Refund of invoice {inv['number']}: {reason}",
             reverse_charge=inv["reverse_charge"],

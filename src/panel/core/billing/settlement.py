@@ -5,8 +5,9 @@ conditional UPDATE (`WHERE status = 'unpaid'`) lets exactly one transaction win,
 the order and the credit of an "Add funds" invoice change with it, or not at all.
 
 `after_paid` runs once that transaction committed (and after checkout of a free
-order): it hands the order's items to their product types and tells plugins. Its
-failures are logged, never raised: the payment stands.
+order): it queues one provisioning job per item of the order and tells plugins. Its
+failures are logged, never raised: the payment stands (the provisioning sweep queues
+what a crash here left out).
 """
 
 from __future__ import annotations
@@ -53,11 +54,11 @@ async def mark_paid(invoice: dict[str, Any]) -> bool:
 
 
 async def after_paid(state: Any, invoice_id: int) -> None:
-    """Provision the invoice's order and call `panel_on_invoice_paid`; after the settling commit, once.
+    """Queue provisioning of the invoice's order and call `panel_on_invoice_paid`; after the settling commit.
 
-    `state` is the app's state (`request.app.state`): its `product_types` and
-    `plugins`. Not for credit notes. Provisioning errors are logged; the services
-    feature records them on the services for staff to retry.
+    `state` is the app's state (`request.app.state`) or a `panel.core.runtime.Runtime`:
+    its `settings` and `plugins`. Not for credit notes. The jobs record provisioning
+    errors on the services for staff to retry.
     """
     row = (
         await Invoice.select(Invoice.id, Invoice.account, Invoice.kind, Invoice.status, Invoice.order_id)
@@ -71,10 +72,10 @@ async def after_paid(state: Any, invoice_id: int) -> None:
         order = await Order.select(Order.id).where(Order.invoice_id == invoice_id).first()
         order_id = order["id"] if order else None
     if order_id is not None:
-        from panel.core.services.provisioning import provision_order
+        from panel.core.services.provisioning import enqueue_order
 
         try:
-            await provision_order(state.product_types, int(order_id))
+            await enqueue_order(state.settings, int(order_id))
         except Exception:
-            log.exception("provisioning order %s after invoice %s was paid failed", order_id, invoice_id)
+            log.exception("queueing provisioning of order %s after invoice %s was paid failed", order_id, invoice_id)
     await state.plugins.on_invoice_paid(invoice_id=invoice_id, account_id=int(row["account"]), order_id=order_id)

@@ -18,6 +18,7 @@ from typing import Any
 from panel.core import db
 from panel.core.audit.services import SYSTEM, AuditContext, record
 from panel.core.catalog.tables import Cycle
+from panel.core.services.events import fire
 from panel.core.services.services import as_dict
 from panel.core.services.tables import Service, ServiceStatus
 from panel.errors import NotFound, PanelError, ValidationFailed
@@ -171,6 +172,13 @@ _TERMINATE = _Transition(
     "terminated",
 )
 
+_CANCEL = _Transition(
+    "cancel",
+    (ServiceStatus.PENDING, ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED),
+    ServiceStatus.CANCELLED,
+    "cancelled",
+)
+
 
 async def _transition(
     product_types: Mapping[str, ProductType],
@@ -189,16 +197,19 @@ async def _transition(
         result = await product_type.suspend(ctx, reason)
     elif step is _UNSUSPEND:
         result = await product_type.unsuspend(ctx)
-    else:
+    else:  # terminate, cancel: the type removes it either way
         result = await product_type.terminate(ctx)
     _check(result, step.done)
     async with db.write_transaction():
         fresh = await load_state(service_id)
         if fresh is None or fresh.status not in step.allowed_from:
             raise ServiceRefused("The service changed meanwhile; reload the page.")
-        await Service.update({Service.status: step.to, Service.data: {**fresh.data, **result.data}}).where(
-            Service.id == service_id
-        )
+        changes: dict[Any, Any] = {Service.status: step.to, Service.data: {**fresh.data, **result.data}}
+        if step is _SUSPEND:
+            changes[Service.suspend_reason] = reason or "suspended by staff"
+        elif step is _UNSUSPEND:
+            changes[Service.suspend_reason] = ""
+        await Service.update(changes).where(Service.id == service_id)
         summary = f"{step.done.capitalize()} the service {fresh.label}."
         if reason:
             summary = f"{summary[:-1]}: {reason}"
@@ -210,6 +221,7 @@ async def _transition(
             details={"status": {"before": fresh.status, "after": step.to}},
             **by,
         )
+    await fire(step.done, service_id, state.account_id, state.product_type)
 
 
 async def suspend_service(
@@ -222,6 +234,12 @@ async def suspend_service(
 ) -> None:
     """Suspend an active service through its product type (data is kept)."""
     await _transition(product_types, service_id, _SUSPEND, by, settings, reason.strip()[:200])
+
+
+async def suspended_for(service_id: int) -> str:
+    """Why a service is suspended ("overdue", staff's words), or "" when it is not."""
+    row = await Service.select(Service.suspend_reason).where(Service.id == service_id).first()
+    return str(row["suspend_reason"]) if row else ""
 
 
 async def unsuspend_service(
@@ -244,6 +262,18 @@ async def terminate_service(
 ) -> None:
     """Remove a service for good through its product type; it stays listed as terminated."""
     await _transition(product_types, service_id, _TERMINATE, by, settings)
+
+
+async def cancel_service(
+    product_types: Mapping[str, ProductType],
+    service_id: int,
+    reason: str = "",
+    *,
+    by: AuditContext = SYSTEM,
+    settings: Settings | None = None,
+) -> None:
+    """End a service at the client's request through its type's `terminate`; it stays listed as cancelled."""
+    await _transition(product_types, service_id, _CANCEL, by, settings, reason.strip()[:200])
 
 
 LINK_CHOICES = {"inherit": None, "show": True, "hide": False}
@@ -326,4 +356,5 @@ async def run_client_action(
             details={"action": name},
             **by,
         )
+    await fire("action", service_id, account_id, state.product_type)
     return result.message or f"{action.label}: done."

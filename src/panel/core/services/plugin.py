@@ -10,6 +10,7 @@ from litestar import Request, Router
 from litestar.types import ControllerRouterHandler
 
 from panel import __version__
+from panel.core.jobs.queue import JobHandler
 from panel.plugin import DashboardWidget, NavItem, PluginMeta, hookimpl
 from panel.product_types import ProductType
 from panel.settings import Settings
@@ -46,6 +47,14 @@ def panel_register_routes(register: Callable[[ControllerRouterHandler], None], s
     pages = [*routes.PAGE_ROUTES, *admin_routes.ROUTES]
     register(Router(path="/", route_handlers=pages, include_in_schema=False))
     register(routes.api_router())
+
+
+@hookimpl
+def panel_register_jobs(register: Callable[[JobHandler], None]) -> None:
+    from panel.core.services.jobs import HANDLERS
+
+    for handler in HANDLERS:
+        register(handler)
 
 
 @hookimpl

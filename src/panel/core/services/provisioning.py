@@ -1,8 +1,9 @@
 """Handing paid order items to their product types.
 
-Issue 5 turns this into one background job per item; until then it runs right after
-the payment commits, in the request or job that recorded it (billing's
-`after_paid`). Every step is idempotent, so running it again changes nothing:
+Paying an order enqueues one `services.provision` job per pending service
+(`enqueue_order`, called by billing's `after_paid` once the payment committed); the
+job hands the service to its product type. Every step is idempotent, so a job that
+runs again (a retry, a worker that died) changes nothing:
 
 - only `pending` services of a `paid` order are handed over;
 - a service waiting for staff (an open provisioning task) is left alone: it never
@@ -25,6 +26,7 @@ from datetime import UTC, datetime
 from panel.core import db
 from panel.core.audit.services import SYSTEM, AuditContext, record
 from panel.core.orders.tables import Order, OrderItem, OrderStatus
+from panel.core.services.events import account_email, fire
 from panel.core.services.lifecycle import (
     ServiceRefused,
     ServiceState,
@@ -69,15 +71,30 @@ async def provision_order(
     settings: Settings | None = None,
     by: AuditContext = SYSTEM,
 ) -> list[ProvisionOutcome]:
-    """Provision every pending service of a paid order through its product type.
+    """Provision every pending service of a paid order through its product type, in this process.
 
+    What the jobs of `enqueue_order` do, one after the other (the CLI and tests use it).
     Parents before their addons (by id). An order that is not paid, or unknown,
     provisions nothing. Failures are recorded on the service (`provision_error`),
     never raised, so one broken item does not stop the others.
     """
+    ids = await pending_of_order(order_id)
+    return [await provision_service(product_types, sid, settings=settings, by=by, retry=False) for sid in ids]
+
+
+PROVISION_JOB = "services.provision"
+SWEEP_JOB = "services.provision_pending"
+
+
+def provision_key(service_id: int) -> str:
+    """The idempotency key of a service's first provisioning job."""
+    return f"provision:service:{service_id}"
+
+
+async def pending_of_order(order_id: int) -> list[int]:
+    """Ids of the pending services of a paid order (parents first); none if the order is not paid."""
     order = await Order.select(Order.status).where(Order.id == order_id).first()
     if order is None or order["status"] != OrderStatus.PAID:
-        log.info("order %s is not paid: nothing provisioned", order_id)
         return []
     item_ids = [r["id"] for r in await OrderItem.select(OrderItem.id).where(OrderItem.order == order_id)]
     if not item_ids:
@@ -87,7 +104,46 @@ async def provision_order(
         .where(Service.order_item_id.is_in(item_ids) & (Service.status == ServiceStatus.PENDING))
         .order_by(Service.id)
     )
-    return [await provision_service(product_types, r["id"], settings=settings, by=by, retry=False) for r in rows]
+    return [int(r["id"]) for r in rows]
+
+
+async def enqueue_order(settings: Settings, order_id: int) -> list[int]:
+    """Queue one provisioning job per pending service of a paid order; returns the job ids.
+
+    Keyed by service, so calling it again (a webhook delivered twice, the sweep) queues
+    nothing new.
+    """
+    from panel.core.jobs.services import enqueue
+
+    return [
+        await enqueue(settings, PROVISION_JOB, {"service_id": sid}, key=provision_key(sid))
+        for sid in await pending_of_order(order_id)
+    ]
+
+
+async def enqueue_pending(settings: Settings) -> int:
+    """The sweep: queue provisioning for every paid, pending service that has no job yet.
+
+    Catches a service whose job was never queued (the process stopped between the
+    payment's commit and the enqueue). Failed services and those waiting for staff are
+    left alone. Returns how many services it looked at.
+    """
+    from panel.core.jobs.services import enqueue
+
+    rows = await Service.select(Service.id, Service.order_item_id).where(
+        (Service.status == ServiceStatus.PENDING) & (Service.provision_error == "")
+    )
+    item_ids = [r["order_item_id"] for r in rows if r["order_item_id"] is not None]
+    paid_items = {
+        r["id"]
+        for r in await OrderItem.select(OrderItem.id).where(
+            OrderItem.id.is_in(item_ids or [0]) & (OrderItem.order.status == OrderStatus.PAID)
+        )
+    }
+    for r in rows:
+        if r["order_item_id"] in paid_items and not await _has_open_task(r["id"]):
+            await enqueue(settings, PROVISION_JOB, {"service_id": r["id"]}, key=provision_key(r["id"]))
+    return len(rows)
 
 
 async def retry_provisioning(
@@ -153,7 +209,10 @@ async def provision_service(
         except Exception as exc:  # a plugin's bug must not stop the other items
             log.exception("provisioning service %s (%s) failed", service_id, state.product_type)
             error = f"Unexpected error: {type(exc).__name__}: {exc}"
-    return await _apply(service_id, result, error[:2000], by, retry)
+    outcome = await _apply(service_id, result, error[:2000], by, retry)
+    if outcome.outcome == Outcome.ACTIVE:
+        await fire("provisioned", service_id, state.account_id, state.product_type)
+    return outcome
 
 
 async def _apply(
@@ -197,7 +256,11 @@ async def _apply(
 
 
 async def activate(service_id: int, state: ServiceState, data: dict[str, object], by: AuditContext, why: str) -> None:
-    """Make a pending service active now, due again one cycle from today (call in a write transaction)."""
+    """Make a pending service active now, due again one cycle from today, and queue the welcome email.
+
+    Call in a write transaction: the email joins it (sent by the mail queue once it
+    commits, never from the request).
+    """
     today = utc_today()
     await Service.update(
         {
@@ -215,4 +278,30 @@ async def activate(service_id: int, state: ServiceState, data: dict[str, object]
         summary=f"Activated {state.label}: {why}"[:500],
         details={"status": {"before": state.status, "after": ServiceStatus.ACTIVE}},
         **by,
+    )
+    await send_welcome(service_id, state, data)
+
+
+WELCOME_FIELDS = {"username": "Username", "server": "Server", "client_area_url": "Control panel"}
+
+
+async def send_welcome(service_id: int, state: ServiceState, data: Mapping[str, object]) -> None:
+    """Queue the "your service is ready" email to the account (in the caller's transaction)."""
+    from panel.core.mail import services as mail
+
+    to = await account_email(state.account_id)
+    if not to:
+        log.warning("service %s is active but its account has no email address", service_id)
+        return
+    details = [(label, str(data[key])) for key, label in WELCOME_FIELDS.items() if data.get(key)]
+    await mail.send(
+        "service_welcome",
+        to,
+        {
+            "label": state.label,
+            "service_id": service_id,
+            "details": details,
+            "next_due": next_due(state.cycle, utc_today()),
+        },
+        account_id=state.account_id,
     )

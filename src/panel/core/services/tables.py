@@ -69,6 +69,8 @@ class Service(Table, tablename="panel_service"):
     # None: follow the store's setting; True/False: this service's override.
     show_client_area_link = Boolean(null=True, default=None)
     provision_error = Text(default="")
+    # Why it is suspended: "overdue" (the lifecycle suspends it, a payment lifts it) or staff's words.
+    suspend_reason = Varchar(length=200, default="")
     created_at = Timestamptz(default=TimestamptzNow())
 
 

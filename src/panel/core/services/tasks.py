@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from panel.core import db
 from panel.core.audit.services import SYSTEM, AuditContext, record
 from panel.core.paging import Page
+from panel.core.services.events import fire
 from panel.core.services.lifecycle import ServiceRefused, load_state
 from panel.core.services.provisioning import activate
 from panel.core.services.tables import Service, ServiceStatus, StaffTask, TaskStatus
@@ -157,8 +158,11 @@ async def complete_task(
             details={"task": task_id, "note": note, "values": details},
             **by,
         )
-        if state.status == ServiceStatus.PENDING:
+        activated = state.status == ServiceStatus.PENDING
+        if activated:
             await activate(service_id, state, data, by, "set up by staff.")
         elif details:
             await Service.update({Service.data: data}).where(Service.id == service_id)
+    if activated:
+        await fire("provisioned", service_id, state.account_id, state.product_type)
     return service_id

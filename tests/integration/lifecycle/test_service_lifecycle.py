@@ -1,0 +1,158 @@
+"""A service from order to cancellation, driven by the scheduler; each scheduled step run twice.
+
+order -> provision job (welcome email) -> renewal invoice -> reminder -> overdue
+suspension -> payment -> unsuspension -> cancellation now with a refund.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import factories as f
+from services import commerce  # tests/integration/services (its folder is on the path)
+
+from panel.core import runtime
+from panel.core.audit.services import SYSTEM
+from panel.core.audit.tables import AuditEvent
+from panel.core.billing import credit
+from panel.core.billing.payments import record_bank_transfer
+from panel.core.billing.tables import Invoice, InvoiceKind, InvoiceStatus
+from panel.core.jobs.scheduler import tick
+from panel.core.jobs.services import enqueue, queue_for
+from panel.core.jobs.worker import Worker
+from panel.core.lifecycle import cancellations
+from panel.core.lifecycle.tables import CancellationRequest, ReminderSent, Renewal, RenewalStatus
+from panel.core.services import provisioning
+from panel.core.services.tables import Service, ServiceStatus
+from panel.core.stores.tables import Store
+
+SCHEDULE = {
+    "lifecycle.renewals": "0 3 * * *",
+    "lifecycle.reminders": "0 4 * * *",
+    "lifecycle.overdue": "0 5 * * *",
+    "lifecycle.cancellations": "0 6 * * *",
+}
+PRICE = 1500
+
+
+async def run_jobs(client: Any) -> int:
+    """What `panel worker --once` does: run every due job until none is left."""
+    worker = Worker(queue_for(client.app.state.settings), client.app.state.plugins.job_handlers())
+    return await worker.run_until_idle()
+
+
+async def day(client: Any, when: date) -> int:
+    """The scheduler's tick at 07:00 UTC on `when`, then the jobs it queued."""
+    await tick(queue_for(client.app.state.settings), SCHEDULE, datetime.combine(when, time(7), tzinfo=UTC))
+    return await run_jobs(client)
+
+
+async def again(client: Any, when: date) -> None:
+    """Each daily task once more for the same day, as a second worker or a rerun after a crash would."""
+    settings = client.app.state.settings
+    for task in SCHEDULE:
+        await enqueue(settings, task, {"period": f"{when.isoformat()}T03:00"}, key=f"rerun:{task}@{when}")
+    await run_jobs(client)
+
+
+async def service(service_id: int) -> dict[str, Any]:
+    row = await Service.select().where(Service.id == service_id).first()
+    assert row is not None
+    return row
+
+
+async def events(action: str) -> int:
+    return await AuditEvent.count().where(AuditEvent.action == action)
+
+
+def subjects(smtp: Any) -> list[str]:
+    return [str(m["Subject"]) for m in smtp.messages]
+
+
+async def test_order_to_cancellation_driven_by_the_scheduler(client, smtp):
+    authz = client.app.state.authz
+    owner = await f.user(authz, "owner@example.com")
+    account = await f.account(authz, "Client Co", owner)
+    store = await commerce.store(default=True)
+    await Store.update({Store.money_back_days: 365}).where(Store.id == store)
+    product = await commerce.product("dummy.thing", "Thing")
+    order_id, [sid] = await commerce.order(
+        account, store, [{"product": product, "type": "dummy.thing", "label": "thing.example", "amount": PRICE}]
+    )
+
+    # Paying the order queues one provisioning job per item; the job activates it and emails.
+    jobs = await provisioning.enqueue_order(client.app.state.settings, order_id)
+    assert len(jobs) == 1
+    assert await provisioning.enqueue_order(client.app.state.settings, order_id) == jobs  # keyed: not twice
+    assert (await service(sid))["status"] == ServiceStatus.PENDING
+    assert await run_jobs(client) == 1
+    row = await service(sid)
+    assert row["status"] == ServiceStatus.ACTIVE
+    await smtp.wait_for(1)
+    assert subjects(smtp) == ["Your thing.example is ready"]
+    due: date = row["next_due_date"]
+    assert due == (await service(sid))["next_due_date"]
+
+    # 14 days before the due date: one renewal invoice, however often the task runs.
+    await day(client, due - timedelta(days=15))
+    assert await Renewal.count() == 0
+    await day(client, due - timedelta(days=14))
+    await again(client, due - timedelta(days=14))
+    await day(client, due - timedelta(days=13))
+    renewals = await Renewal.select().where(Renewal.service == sid)
+    assert len(renewals) == 1
+    invoice_id = renewals[0]["invoice"]
+    invoice = await Invoice.select().where(Invoice.id == invoice_id).first()
+    assert invoice["status"] == InvoiceStatus.UNPAID and invoice["total"] == PRICE and invoice["due_date"] == due
+    await smtp.wait_for(2)
+    assert subjects(smtp)[1].startswith(f"Renewal invoice {invoice['number']}")
+
+    # A week before: one reminder for the -7 step, even when the task runs twice.
+    await day(client, due - timedelta(days=7))
+    await again(client, due - timedelta(days=7))
+    await smtp.wait_for(3)
+    assert await ReminderSent.count().where(ReminderSent.invoice == invoice_id) == 1
+    assert subjects(smtp)[2] == f"Reminder: invoice {invoice['number']} is due on {due.isoformat()}"
+
+    # Unpaid: suspended five days after the due date (not before), once.
+    await day(client, due + timedelta(days=4))
+    assert (await service(sid))["status"] == ServiceStatus.ACTIVE
+    await day(client, due + timedelta(days=5))
+    await again(client, due + timedelta(days=5))
+    row = await service(sid)
+    assert row["status"] == ServiceStatus.SUSPENDED and row["suspend_reason"].startswith("overdue")
+    assert await events("service.suspend") == 1
+
+    # Payment: the renewal is applied by a job: due date one month on, service active again.
+    await record_bank_transfer(runtime.current(), invoice_id, PRICE, "BANK-1", None, by=SYSTEM)
+    await run_jobs(client)
+    await run_jobs(client)
+    row = await service(sid)
+    assert row["status"] == ServiceStatus.ACTIVE and row["suspend_reason"] == ""
+    assert row["next_due_date"] > due
+    assert (await Renewal.select(Renewal.status).where(Renewal.service == sid))[0]["status"] == RenewalStatus.PAID
+    assert await events("service.renew") == 1 and await events("service.unsuspend") == 1
+
+    # Cancel now, within the money-back period: the renewal just paid is refunded to credit.
+    request_id = await cancellations.request_cancellation(account, sid, "now", "moving away", user_id=owner)
+    await enqueue(
+        client.app.state.settings, cancellations.CANCEL_JOB, {"request_id": request_id}, key=f"cancel:{request_id}"
+    )
+    await run_jobs(client)
+    assert await cancellations.carry_out(runtime.current(), request_id) == "done"  # a rerun changes nothing
+    row = await service(sid)
+    assert row["status"] == ServiceStatus.CANCELLED
+    request = await CancellationRequest.select().where(CancellationRequest.id == request_id).first()
+    assert request["status"] == "done" and request["refund_amount"] == PRICE
+    notes = await Invoice.select().where(Invoice.kind == InvoiceKind.CREDIT_NOTE)
+    assert len(notes) == 1 and notes[0]["original"] == invoice_id and notes[0]["total"] == PRICE
+    assert await credit.balance(account, "USD") == PRICE
+    await smtp.wait_for(4)
+    assert subjects(smtp)[-1] == "thing.example is cancelled"
+
+    # Later days change nothing for a cancelled service: no renewal, no reminder, no suspension.
+    await day(client, row["next_due_date"] - timedelta(days=14))
+    await day(client, row["next_due_date"] + timedelta(days=40))
+    assert await Renewal.count().where(Renewal.service == sid) == 1
+    assert (await service(sid))["status"] == ServiceStatus.CANCELLED
