@@ -6,7 +6,7 @@ suspension -> payment -> unsuspension -> cancellation now with a refund.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import factories as f
@@ -18,48 +18,14 @@ from panel.core.audit.tables import AuditEvent
 from panel.core.billing import credit
 from panel.core.billing.payments import record_bank_transfer
 from panel.core.billing.tables import Invoice, InvoiceKind, InvoiceStatus
-from panel.core.jobs.scheduler import tick
-from panel.core.jobs.services import enqueue, queue_for
-from panel.core.jobs.worker import Worker
+from panel.core.jobs.services import enqueue
 from panel.core.lifecycle import cancellations
 from panel.core.lifecycle.tables import CancellationRequest, ReminderSent, Renewal, RenewalStatus
 from panel.core.services import provisioning
-from panel.core.services.tables import Service, ServiceStatus
+from panel.core.services.tables import ServiceStatus
 from panel.core.stores.tables import Store
 
-SCHEDULE = {
-    "lifecycle.renewals": "0 3 * * *",
-    "lifecycle.reminders": "0 4 * * *",
-    "lifecycle.overdue": "0 5 * * *",
-    "lifecycle.cancellations": "0 6 * * *",
-}
-PRICE = 1500
-
-
-async def run_jobs(client: Any) -> int:
-    """What `panel worker --once` does: run every due job until none is left."""
-    worker = Worker(queue_for(client.app.state.settings), client.app.state.plugins.job_handlers())
-    return await worker.run_until_idle()
-
-
-async def day(client: Any, when: date) -> int:
-    """The scheduler's tick at 07:00 UTC on `when`, then the jobs it queued."""
-    await tick(queue_for(client.app.state.settings), SCHEDULE, datetime.combine(when, time(7), tzinfo=UTC))
-    return await run_jobs(client)
-
-
-async def again(client: Any, when: date) -> None:
-    """Each daily task once more for the same day, as a second worker or a rerun after a crash would."""
-    settings = client.app.state.settings
-    for task in SCHEDULE:
-        await enqueue(settings, task, {"period": f"{when.isoformat()}T03:00"}, key=f"rerun:{task}@{when}")
-    await run_jobs(client)
-
-
-async def service(service_id: int) -> dict[str, Any]:
-    row = await Service.select().where(Service.id == service_id).first()
-    assert row is not None
-    return row
+from .helpers import PRICE, again, day, service
 
 
 async def events(action: str) -> int:
@@ -86,7 +52,7 @@ async def test_order_to_cancellation_driven_by_the_scheduler(client, smtp):
     assert len(jobs) == 1
     assert await provisioning.enqueue_order(client.app.state.settings, order_id) == jobs  # keyed: not twice
     assert (await service(sid))["status"] == ServiceStatus.PENDING
-    assert await run_jobs(client) == 1
+    assert await f.run_jobs(client.app) == 1
     row = await service(sid)
     assert row["status"] == ServiceStatus.ACTIVE
     await smtp.wait_for(1)
@@ -95,11 +61,11 @@ async def test_order_to_cancellation_driven_by_the_scheduler(client, smtp):
     assert due == (await service(sid))["next_due_date"]
 
     # 14 days before the due date: one renewal invoice, however often the task runs.
-    await day(client, due - timedelta(days=15))
+    await day(client.app, due - timedelta(days=15))
     assert await Renewal.count() == 0
-    await day(client, due - timedelta(days=14))
-    await again(client, due - timedelta(days=14))
-    await day(client, due - timedelta(days=13))
+    await day(client.app, due - timedelta(days=14))
+    await again(client.app, due - timedelta(days=14))
+    await day(client.app, due - timedelta(days=13))
     renewals = await Renewal.select().where(Renewal.service == sid)
     assert len(renewals) == 1
     invoice_id = renewals[0]["invoice"]
@@ -109,25 +75,25 @@ async def test_order_to_cancellation_driven_by_the_scheduler(client, smtp):
     assert subjects(smtp)[1].startswith(f"Renewal invoice {invoice['number']}")
 
     # A week before: one reminder for the -7 step, even when the task runs twice.
-    await day(client, due - timedelta(days=7))
-    await again(client, due - timedelta(days=7))
+    await day(client.app, due - timedelta(days=7))
+    await again(client.app, due - timedelta(days=7))
     await smtp.wait_for(3)
     assert await ReminderSent.count().where(ReminderSent.invoice == invoice_id) == 1
     assert subjects(smtp)[2] == f"Reminder: invoice {invoice['number']} is due on {due.isoformat()}"
 
     # Unpaid: suspended five days after the due date (not before), once.
-    await day(client, due + timedelta(days=4))
+    await day(client.app, due + timedelta(days=4))
     assert (await service(sid))["status"] == ServiceStatus.ACTIVE
-    await day(client, due + timedelta(days=5))
-    await again(client, due + timedelta(days=5))
+    await day(client.app, due + timedelta(days=5))
+    await again(client.app, due + timedelta(days=5))
     row = await service(sid)
     assert row["status"] == ServiceStatus.SUSPENDED and row["suspend_reason"].startswith("overdue")
     assert await events("service.suspend") == 1
 
     # Payment: the renewal is applied by a job: due date one month on, service active again.
     await record_bank_transfer(runtime.current(), invoice_id, PRICE, "BANK-1", None, by=SYSTEM)
-    await run_jobs(client)
-    await run_jobs(client)
+    await f.run_jobs(client.app)
+    await f.run_jobs(client.app)
     row = await service(sid)
     assert row["status"] == ServiceStatus.ACTIVE and row["suspend_reason"] == ""
     assert row["next_due_date"] > due
@@ -139,7 +105,7 @@ async def test_order_to_cancellation_driven_by_the_scheduler(client, smtp):
     await enqueue(
         client.app.state.settings, cancellations.CANCEL_JOB, {"request_id": request_id}, key=f"cancel:{request_id}"
     )
-    await run_jobs(client)
+    await f.run_jobs(client.app)
     assert await cancellations.carry_out(runtime.current(), request_id) == "done"  # a rerun changes nothing
     row = await service(sid)
     assert row["status"] == ServiceStatus.CANCELLED
@@ -152,7 +118,7 @@ async def test_order_to_cancellation_driven_by_the_scheduler(client, smtp):
     assert subjects(smtp)[-1] == "thing.example is cancelled"
 
     # Later days change nothing for a cancelled service: no renewal, no reminder, no suspension.
-    await day(client, row["next_due_date"] - timedelta(days=14))
-    await day(client, row["next_due_date"] + timedelta(days=40))
+    await day(client.app, row["next_due_date"] - timedelta(days=14))
+    await day(client.app, row["next_due_date"] + timedelta(days=40))
     assert await Renewal.count().where(Renewal.service == sid) == 1
     assert (await service(sid))["status"] == ServiceStatus.CANCELLED
