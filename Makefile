@@ -29,9 +29,10 @@ lint: uv ## ruff and mypy
 	$(UV) run --locked ruff format --check src plugins tests bench
 	$(UV) run --locked mypy src
 
-bench: uv ## Benchmarks: rules engine, admin clients list (print figures and ratios to targets)
+bench: uv ## Benchmarks: rules engine, clients list, daily renewal run (print figures and ratios to targets)
 	$(UV) run --locked python bench/authz.py
 	$(UV) run --locked python bench/clients_list.py
+	$(UV) run --locked python bench/renewals.py
 
 docs: ## Where the docs are
 	@ls docs

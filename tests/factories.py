@@ -106,8 +106,13 @@ async def client_of(authz: Any, email: str, store_id: int, name: str | None = No
 
 
 async def run_jobs(app: Any) -> int:
-    """Run every due background job of `app` until none is left (what `panel worker --once` does)."""
-    from panel.core.jobs.services import queue_for
-    from panel.core.jobs.worker import Worker
+    """Run every due background job of `app` until none is left (what `panel worker --once` does).
 
-    return await Worker(queue_for(app.state.settings), app.state.plugins.job_handlers()).run_until_idle()
+    Works on either job backend; closes the SAQ connections it opened in the test's event loop.
+    """
+    from panel.core.jobs.services import close_connections, run_due
+
+    try:
+        return await run_due(app.state.settings, app.state.plugins.job_handlers())
+    finally:
+        await close_connections()

@@ -38,6 +38,7 @@ class Context:
 
             db.configure(self.settings, self.plugins.piccolo_apps())
             runtime.install(runtime.from_plugins(self.settings, self.plugins))
+            runtime.install_mailer(self.settings, self.plugins)
             await db.connect()
             try:
                 await db.migrate()

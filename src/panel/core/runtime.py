@@ -46,3 +46,17 @@ def current() -> Runtime:
     if _current is None:
         raise RuntimeError("no panel runtime is installed (start the app or `panel worker` first)")
     return _current
+
+
+def install_mailer(settings: Settings, plugins: PanelPlugins) -> None:
+    """Let jobs outside the web app queue email: a mailer with every plugin's templates.
+
+    It only renders and writes to the outbox; the web app's mail loop (or the next
+    one that starts) delivers. Called by the CLI before it runs anything.
+    """
+    from panel.core.mail import services as mail
+    from panel.core.mail.config import MailConfig
+    from panel.core.mail.mailer import Mailer
+    from panel.core.web.templating import build_environment
+
+    mail.install(Mailer(build_environment(plugins.template_dirs()), MailConfig.from_settings(settings)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import dummy_plugin
 import pytest
@@ -45,6 +46,20 @@ async def test_ticking_twice_in_one_period_enqueues_once(queue: EmbeddedQueue) -
     assert (job.name, job.payload) == ("dummy.touch", {"period": "2026-11-22T10:05"})
 
 
+async def test_a_tick_that_crashed_before_enqueueing_is_completed_by_the_next(queue: EmbeddedQueue) -> None:
+    period = period_key(EVERY_5["dummy.touch"], AT)
+    # the guard row committed, then the process died before it enqueued the job
+    await ScheduleRun.insert(ScheduleRun(task="dummy.touch", period_key=period, run_key=f"dummy.touch@{period}"))
+
+    repaired = await tick(queue, EVERY_5, AT)
+    again = await tick(queue, EVERY_5, AT)
+
+    assert len(repaired) == 1 and again == []
+    row = await ScheduleRun.select(ScheduleRun.job_id).first()
+    assert row is not None and row["job_id"] == repaired[0]
+    assert await Job.count() == 1
+
+
 async def test_the_scheduled_dummy_task_is_safe_to_run_twice(queue: EmbeddedQueue) -> None:
     dummy_plugin.TOUCHED.clear()
     handler = {h.name: h for h in _dummy_handlers()}
@@ -67,3 +82,22 @@ def _dummy_handlers() -> list[JobHandler]:
     found: list[JobHandler] = []
     dummy_plugin.panel_register_jobs(found.append)
     return found
+
+
+def test_handlers_bring_default_schedules_that_settings_change_or_turn_off(migrated: str, tmp_path: Any) -> None:
+    from support import make_settings
+
+    from panel.core.jobs.services import schedule_of
+
+    async def nothing(ctx: Any) -> None:
+        return None
+
+    handlers = {
+        "a.daily": JobHandler("a.daily", nothing, schedule="0 3 * * *"),
+        "b.hourly": JobHandler("b.hourly", nothing, schedule="5 * * * *"),
+        "c.manual": JobHandler("c.manual", nothing),
+    }
+    plain = make_settings(migrated, tmp_path)
+    assert schedule_of(plain, handlers) == {"a.daily": "0 3 * * *", "b.hourly": "5 * * * *"}
+    changed = make_settings(migrated, tmp_path, PANEL_CORE_JOBS_SCHEDULE="a.daily=0 6 * * *;b.hourly=off")
+    assert schedule_of(changed, handlers) == {"a.daily": "0 6 * * *"}

@@ -72,3 +72,15 @@ async def service(service_id: int) -> dict[str, Any]:
     row = await Service.select().where(Service.id == service_id).first()
     assert row is not None
     return dict(row)
+
+
+async def wait_for_subject(smtp: Any, subject: str, timeout: float = 5) -> None:  # noqa: ASYNC109
+    """Wait until an email with exactly this subject arrived (others may arrive in any order)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while subject not in [str(m["Subject"]) for m in smtp.messages]:
+        if loop.time() > deadline:
+            raise AssertionError(f"no email {subject!r}; got {[str(m['Subject']) for m in smtp.messages]}")
+        await asyncio.sleep(0.02)

@@ -48,12 +48,13 @@ async def test_a_run_that_dies_halfway_is_finished_by_the_next_without_duplicate
     due = (await service(first))["next_due_date"]
     real, calls = renewals._announce, []
 
-    async def dies_on_the_second(invoice_id: int, account_id: int) -> None:
-        calls.append(invoice_id)
+    async def dies_on_the_second(invoice: renewals.Written, group: list[renewals.Due]) -> None:
+        calls.append(invoice.id)
         if len(calls) == 2:
             raise RuntimeError("the worker died")
-        await real(invoice_id, account_id)
+        await real(invoice, group)
 
+    monkeypatch.setattr(renewals, "PER_COMMIT", 1)  # a commit after each invoice: the crash falls between two
     monkeypatch.setattr(renewals, "_announce", dies_on_the_second)
     with pytest.raises(RuntimeError):
         await renewals.issue_due_renewals(due, renewals.LifecycleConfig())

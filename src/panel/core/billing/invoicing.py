@@ -9,9 +9,9 @@ they are issued, for the same reason.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec
 
 from panel.core import db
 from panel.core.accounts.tables import Account
@@ -23,6 +23,9 @@ from panel.money import exponent, format_money, percent_of
 
 ACCOUNT_CREDIT_TYPE = "core.account_credit"
 """`InvoiceLine.product_type` of an "Add funds" line: paying the invoice adds the credit."""
+
+
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,17 @@ async def next_number(store_id: int, kind: str) -> tuple[int, str]:
     ends (PostgreSQL) or runs under SQLite's single writer; so two concurrent issues
     get two consecutive numbers, and a rollback gives the number back.
     """
-    await InvoiceSequence.insert(InvoiceSequence(store=store_id, kind=kind, next_number=1)).on_conflict(
-        action="DO NOTHING"
-    )
-    rows = (
-        await InvoiceSequence.update({InvoiceSequence.next_number: InvoiceSequence.next_number + 1})
+    take = (
+        InvoiceSequence.update({InvoiceSequence.next_number: InvoiceSequence.next_number + 1})
         .where((InvoiceSequence.store == store_id) & (InvoiceSequence.kind == kind))
         .returning(InvoiceSequence.next_number)
     )
+    rows = await take
+    if not rows:  # the store's first invoice of this kind
+        await InvoiceSequence.insert(InvoiceSequence(store=store_id, kind=kind, next_number=1)).on_conflict(
+            action="DO NOTHING"
+        )
+        rows = await take
     seq = int(rows[0]["next_number"]) - 1
     store = await Store.select(Store.invoice_prefix, Store.slug).where(Store.id == store_id).first()
     prefix = (store or {}).get("invoice_prefix") or ""
@@ -73,7 +79,7 @@ async def next_number(store_id: int, kind: str) -> tuple[int, str]:
     return seq, f"{prefix}{seq:06d}"
 
 
-async def issue_invoice(
+async def issue_numbered_invoice(
     *,
     store_id: int,
     account_id: int,
@@ -86,8 +92,8 @@ async def issue_invoice(
     reverse_charge: str = "",
     kind: str = InvoiceKind.INVOICE,
     original_id: int | None = None,
-) -> int:
-    """Write an issued invoice (status unpaid; paid at once when its total is 0) and return its id.
+) -> tuple[int, str]:
+    """Write an issued invoice (status unpaid; paid at once when its total is 0); return its id and number.
 
     `billing` is the snapshot of the billing contact to print. Call inside a write
     transaction. Amounts are minor units of `currency`; negative totals are refused
@@ -126,7 +132,18 @@ async def issue_invoice(
     )[0]
     invoice_id = int(row["id"])
     await write_lines(invoice_id, lines)
-    return invoice_id
+    return invoice_id, number
+
+
+def _id_only(issue: Callable[P, Awaitable[tuple[int, str]]]) -> Callable[P, Awaitable[int]]:
+    async def issue_invoice(*args: P.args, **kwargs: P.kwargs) -> int:
+        return (await issue(*args, **kwargs))[0]
+
+    issue_invoice.__doc__ = "`issue_numbered_invoice`, answering the invoice's id only."
+    return issue_invoice
+
+
+issue_invoice = _id_only(issue_numbered_invoice)
 
 
 def check_lines(lines: Sequence[LineDraft]) -> None:

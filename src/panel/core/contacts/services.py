@@ -144,7 +144,14 @@ async def billing_contact(account_id: int) -> ContactView | None:
 
     None when the account has no contact yet.
     """
-    return next((c for c in await list_contacts(account_id) if c.is_billing), None)
+    row = (
+        await Contact.select(*_COLUMNS)
+        .where((Contact.account == account_id) & (Contact.is_billing.eq(True) | Contact.is_primary.eq(True)))
+        .order_by(Contact.is_billing, ascending=False)
+        .order_by(Contact.is_primary, ascending=False)
+        .first()
+    )
+    return _view(row, row["id"]) if row else None
 
 
 async def save_primary(account_id: int, raw: Mapping[str, Any] | ContactData) -> int:

@@ -16,33 +16,30 @@ def worker_command(once: bool, name: str) -> None:
     """Run background jobs (and scheduled tasks) until stopped with Ctrl-C or SIGTERM."""
     from panel.cli import _ctx
     from panel.core.jobs.plugin import check_schedule
-    from panel.core.jobs.scheduler import tick
-    from panel.core.jobs.services import PLUGIN, queue_for, schedule_of
-    from panel.core.jobs.worker import Worker
+    from panel.core.jobs.services import backend_of, check_backend, close_connections, make_worker, run_due, schedule_of
 
     ctx = _ctx()
     handlers = ctx.plugins.job_handlers()
+    check_backend(ctx.settings)
     check_schedule(ctx.settings, set(handlers))
-    worker = Worker(
-        queue_for(ctx.settings),
-        handlers,
-        schedule_of(ctx.settings),
-        poll_interval=ctx.settings.for_plugin(PLUGIN)["poll_interval"],
-        name=name,
-    )
+    schedule = schedule_of(ctx.settings, handlers)
+    worker = make_worker(ctx.settings, handlers, schedule, name=name)
 
     async def work(_: Any) -> int:
-        if once:
-            if worker.schedule:
-                await tick(worker.queue, worker.schedule)
-            return await worker.run_until_idle()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, worker.request_stop)
-        await worker.run()
-        return 0
+        try:
+            if once:
+                return await run_due(ctx.settings, handlers, schedule, name=worker.name)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, worker.request_stop)
+            await worker.run()
+            return 0
+        finally:
+            await close_connections()
 
-    click.echo(f"worker {worker.name}: {len(handlers)} job types, {len(worker.schedule)} scheduled")
+    click.echo(
+        f"worker {worker.name} ({backend_of(ctx.settings)}): {len(handlers)} job types, {len(schedule)} scheduled"
+    )
     ran = ctx.run(work)
     if once:
         click.echo(f"ran {ran} job(s)")

@@ -30,11 +30,11 @@ from panel.core.jobs.queue import (
     Claimed,
     JobPage,
     JobView,
+    backoff_seconds,
+    check_job,
 )
 from panel.core.jobs.tables import Job
-from panel.errors import NotFound, PanelError, ValidationFailed
-
-MAX_BACKOFF = 3600.0
+from panel.errors import NotFound, PanelError
 
 
 def utcnow() -> datetime:
@@ -92,7 +92,7 @@ class EmbeddedQueue:
 
     def backoff(self, attempt: int) -> timedelta:
         """The wait after failed attempt number `attempt` (1-based): retry_delay * 2**(attempt-1)."""
-        return timedelta(seconds=min(self.retry_delay * 2 ** max(attempt - 1, 0), MAX_BACKOFF))
+        return timedelta(seconds=backoff_seconds(self.retry_delay, attempt))
 
     # -- the interface ------------------------------------------------------------------
 
@@ -105,19 +105,7 @@ class EmbeddedQueue:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> int:
         """Queue a job; a key already used answers the job that has it."""
-        errors: dict[str, str] = {}
-        if not name or len(name) > 100:
-            errors["name"] = "A job needs a name of at most 100 characters."
-        if max_attempts < 1:
-            errors["max_attempts"] = "A job needs at least one attempt."
-        if key is not None and not 0 < len(key) <= 200:
-            errors["key"] = "An idempotency key has 1 to 200 characters."
-        try:
-            body = json.dumps(dict(payload or {}))
-        except (TypeError, ValueError):
-            errors["payload"] = "The payload must be JSON: strings, numbers, lists and objects."
-        if errors:
-            raise ValidationFailed(errors)
+        body = json.dumps(check_job(name, payload, key, max_attempts))
         now = utcnow()
         row = Job(
             name=name,

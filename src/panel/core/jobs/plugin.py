@@ -12,8 +12,7 @@ from litestar.types import ControllerRouterHandler
 from panel import __version__
 from panel.core.jobs import routes
 from panel.core.jobs.cli import worker_command
-from panel.core.jobs.services import PLUGIN, SETTINGS, queue_for, schedule_of
-from panel.core.jobs.worker import Worker
+from panel.core.jobs.services import PLUGIN, SETTINGS, check_backend, close_connections, make_worker, schedule_of
 from panel.errors import SettingsError
 from panel.plugin import NavItem, PluginMeta, hookimpl
 from panel.settings import Settings
@@ -61,15 +60,11 @@ def check_schedule(settings: Settings, known: set[str]) -> None:
 @hookimpl
 async def panel_on_startup(app: Litestar, settings: Settings) -> None:
     handlers = app.state.plugins.job_handlers()
+    check_backend(settings)
     check_schedule(settings, set(handlers))
     app.state.jobs_worker = None
     if settings.for_plugin(PLUGIN)["worker"]:
-        worker = Worker(
-            queue_for(settings),
-            handlers,
-            schedule_of(settings),
-            poll_interval=settings.for_plugin(PLUGIN)["poll_interval"],
-        )
+        worker = make_worker(settings, handlers, schedule_of(settings, handlers))
         worker.start()
         app.state.jobs_worker = worker
 
@@ -79,3 +74,4 @@ async def panel_on_shutdown(app: Litestar) -> None:
     worker = app.state.get("jobs_worker")
     if worker is not None:
         await worker.stop()
+    await close_connections()

@@ -1,4 +1,4 @@
-"""The job queue's interface, shared by every backend (embedded now, SAQ later).
+"""The job queue's interface, shared by every backend (embedded, and SAQ on PostgreSQL).
 
 Plugins see only `JobHandler` and `JobContext` (through the `panel_register_jobs`
 hook); core code sees `JobQueue`. Nothing here touches the database, so the hook
@@ -7,10 +7,13 @@ specs may import it without loading tables.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+from panel.errors import ValidationFailed
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -21,6 +24,34 @@ CANCELLED = "cancelled"
 STATES = (QUEUED, RUNNING, SUCCEEDED, RETRYING, DEAD, CANCELLED)
 WAITING = (QUEUED, RETRYING)
 DEFAULT_MAX_ATTEMPTS = 5
+MAX_BACKOFF = 3600.0
+
+
+def backoff_seconds(retry_delay: float, attempt: int) -> float:
+    """The wait after failed attempt number `attempt` (1-based): retry_delay * 2**(attempt-1), at most an hour."""
+    return float(min(retry_delay * 2 ** max(attempt - 1, 0), MAX_BACKOFF))
+
+
+def check_job(name: str, payload: Mapping[str, Any] | None, key: str | None, max_attempts: int) -> dict[str, Any]:
+    """Refuse what is not a job (`ValidationFailed` naming each field); the payload as a plain dict.
+
+    Every backend checks the same way, so a caller sees the same errors whichever runs.
+    """
+    errors: dict[str, str] = {}
+    if not name or len(name) > 100:
+        errors["name"] = "A job needs a name of at most 100 characters."
+    if max_attempts < 1:
+        errors["max_attempts"] = "A job needs at least one attempt."
+    if key is not None and not 0 < len(key) <= 200:
+        errors["key"] = "An idempotency key has 1 to 200 characters."
+    body = dict(payload or {})
+    try:
+        json.dumps(body)
+    except (TypeError, ValueError):
+        errors["payload"] = "The payload must be JSON: strings, numbers, lists and objects."
+    if errors:
+        raise ValidationFailed(errors)
+    return body
 
 
 class JobContext(Protocol):
@@ -42,11 +73,16 @@ class JobHandler:
     `run` must be idempotent: a job may run again after a crash or a lost lease,
     with the same payload. Raise to fail the attempt (it is retried with back-off);
     the exception's text is shown to staff.
+
+    `schedule`, a five-field cron expression (UTC), makes it a scheduled task that
+    runs once per period by default; settings may change the expression or turn it
+    off (`"off"`).
     """
 
     name: str
     run: Callable[[JobContext], Awaitable[None]]
     description: str = ""
+    schedule: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,7 +135,11 @@ class Claimed:
 
 
 class JobQueue(Protocol):
-    """What every backend offers. The embedded one is `panel.core.jobs.embedded.EmbeddedQueue`."""
+    """What every backend offers: `panel.core.jobs.embedded.EmbeddedQueue` and `panel.core.jobs.saq_backend.SaqQueue`.
+
+    Job ids are integers on both. `enqueue` commits on its own: on the SAQ backend it
+    cannot join the caller's database transaction (see docs/jobs.md).
+    """
 
     async def enqueue(
         self,

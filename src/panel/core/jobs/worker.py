@@ -14,13 +14,35 @@ import socket
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from panel.core.jobs.embedded import EmbeddedQueue
 from panel.core.jobs.queue import Claimed, JobHandler
 from panel.core.jobs.scheduler import tick
 
 log = logging.getLogger("panel.jobs")
+
+
+class JobWorker(Protocol):
+    """What every backend's worker offers (`Worker` here, `SaqWorker` on SAQ); made by `services.make_worker`."""
+
+    name: str
+
+    def start(self) -> None:
+        """Run as a background task of the current event loop."""
+
+    async def stop(self) -> None:
+        """Ask the worker to stop and wait for the job(s) it runs to finish."""
+
+    async def run(self) -> None:
+        """Work until stopped: tick the schedule, run due jobs, wait for more."""
+
+    def request_stop(self) -> None:
+        """Ask the worker to stop after what it runs (safe from a signal handler)."""
+
+    async def run_until_idle(self) -> int:
+        """Run due jobs until none is left; the number run."""
+        ...
 
 
 def worker_name() -> str:
@@ -49,7 +71,7 @@ class RunningJob:
 
 
 class Worker:
-    """Runs jobs from one queue with the registered handlers.
+    """Runs jobs from the embedded queue with the registered handlers, one at a time.
 
     Args:
         queue: the backend to claim from.

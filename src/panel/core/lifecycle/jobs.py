@@ -13,7 +13,7 @@ from panel.core import runtime
 from panel.core.audit.services import SYSTEM
 from panel.core.billing.payments import pay_from_credit
 from panel.core.jobs.queue import JobContext, JobHandler
-from panel.core.lifecycle import cancellations, overdue, renewals
+from panel.core.lifecycle import cancellations, overdue, package_apply, packages, renewals
 from panel.core.lifecycle.config import config_of
 from panel.core.services.lifecycle import utc_today
 from panel.errors import PanelError
@@ -97,11 +97,18 @@ async def cancel(ctx: JobContext) -> None:
     await ctx.progress(100, status)
 
 
+async def package_change(ctx: JobContext) -> None:
+    """Apply a package change that is paid or has nothing to pay (`{"change_id": 4}`)."""
+    status = await package_apply.apply_change(runtime.current(), int(ctx.payload["change_id"]))
+    await ctx.progress(100, status)
+
+
 HANDLERS = (
-    JobHandler(RENEWALS, run_renewals, "Daily: issue renewal invoices"),
-    JobHandler(REMINDERS, run_reminders, "Daily: send invoice reminders"),
-    JobHandler(OVERDUE, run_overdue, "Daily: suspend and terminate overdue services"),
-    JobHandler(CANCELLATIONS, run_cancellations, "Daily: carry out end-of-period cancellations"),
+    JobHandler(RENEWALS, run_renewals, "Daily: issue renewal invoices", schedule="0 3 * * *"),
+    JobHandler(REMINDERS, run_reminders, "Daily: send invoice reminders", schedule="30 3 * * *"),
+    JobHandler(OVERDUE, run_overdue, "Daily: suspend and terminate overdue services", schedule="0 4 * * *"),
+    JobHandler(CANCELLATIONS, run_cancellations, "Daily: carry out end-of-period cancellations", schedule="30 4 * * *"),
     JobHandler(RENEWAL_PAID, renewal_paid, "Apply a paid renewal invoice"),
     JobHandler(CANCEL, cancel, "Cancel a service now and refund per the store's policy"),
+    JobHandler(packages.APPLY_JOB, package_change, "Apply an upgrade or downgrade of a service"),
 )

@@ -42,10 +42,12 @@ def panel_register_jobs(register: Callable[[JobHandler], None]) -> None:
 
 @hookimpl
 def panel_register_routes(register: Callable[[ControllerRouterHandler], None], settings: Settings) -> None:
-    from panel.core.lifecycle import routes
+    from panel.core.lifecycle import package_routes, routes
 
     register(Router(path="/", route_handlers=routes.ROUTES, include_in_schema=False))
     register(routes.api_router())
+    register(Router(path="/", route_handlers=package_routes.ROUTES, include_in_schema=False))
+    register(package_routes.api_router())
 
 
 @hookimpl
@@ -65,4 +67,18 @@ async def panel_on_invoice_paid(invoice_id: int, account_id: int, order_id: int 
     if await has_renewals(invoice_id):
         await enqueue(
             runtime.current().settings, RENEWAL_PAID, {"invoice_id": invoice_id}, key=f"renewal-paid:{invoice_id}"
+        )
+    await _queue_package_change(invoice_id)
+
+
+async def _queue_package_change(invoice_id: int) -> None:
+    """A paid upgrade invoice is applied by a job (keyed by the change: queued once)."""
+    from panel.core import runtime
+    from panel.core.jobs.services import enqueue
+    from panel.core.lifecycle.packages import APPLY_JOB, change_of_invoice
+
+    change_id = await change_of_invoice(invoice_id)
+    if change_id is not None:
+        await enqueue(
+            runtime.current().settings, APPLY_JOB, {"change_id": change_id}, key=f"package-change:{change_id}"
         )

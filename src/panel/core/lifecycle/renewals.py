@@ -23,15 +23,15 @@ from typing import Any
 
 from panel.core import db
 from panel.core.audit.services import SYSTEM, AuditContext, record
-from panel.core.billing.invoicing import LineDraft, issue_invoice
+from panel.core.billing.invoicing import LineDraft, issue_numbered_invoice, totals
 from panel.core.billing.tables import Invoice, InvoiceStatus
 from panel.core.catalog.tables import Cycle
 from panel.core.lifecycle.config import LifecycleConfig
 from panel.core.lifecycle.tables import CancellationRequest, CancelStatus, Renewal, RenewalStatus
 from panel.core.orders.placing import buyer_of
-from panel.core.orders.taxes import tax_for
+from panel.core.orders.taxes import BuyerPlace, tax_for
 from panel.core.orders.totals import TaxChoice
-from panel.core.services.events import account_email, fire
+from panel.core.services.events import fire
 from panel.core.services.lifecycle import (
     ServiceRefused,
     add_months,
@@ -47,6 +47,8 @@ from panel.money import format_money
 log = logging.getLogger("panel.lifecycle")
 
 BATCH = 500
+PER_COMMIT = 50
+"""Invoices written per transaction by the daily task: one commit for many, a short hold on SQLite's write lock."""
 RENEWABLE = (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
 OVERDUE = "overdue"
 """How `Service.suspend_reason` starts when the lifecycle suspended it for an unpaid renewal."""
@@ -143,16 +145,41 @@ def _line(due: Due, tax: TaxChoice) -> LineDraft:
     )
 
 
-async def _write_invoice(group: Sequence[Due], notes: str) -> int:
+@dataclass(frozen=True)
+class Written:
+    """An invoice just issued for a group, with what its email needs."""
+
+    id: int
+    number: str
+    total: int
+    email: str
+
+
+TaxCache = dict[tuple[int, str, str, str], TaxChoice]
+
+
+async def _tax(store_id: int, place: BuyerPlace, cache: TaxCache | None) -> TaxChoice:
+    """The buyer's tax in the store; remembered for the run (tax rules do not change meanwhile)."""
+    key = (store_id, place.country, place.region, place.vat_id)
+    if cache is not None and key in cache:
+        return cache[key]
+    tax = await tax_for(store_id, place)
+    if cache is not None:
+        cache[key] = tax
+    return tax
+
+
+async def _write_invoice(group: Sequence[Due], notes: str, taxes: TaxCache | None = None) -> Written:
     """Issue one invoice for `group` (one account, store and currency) with its renewal rows; in a transaction."""
     first = group[0]
     place, snapshot = await buyer_of(first.account_id)
-    tax = await tax_for(first.store_id, place)
-    invoice_id = await issue_invoice(
+    tax = await _tax(first.store_id, place, taxes)
+    lines = [_line(due, tax) for due in group]
+    invoice_id, number = await issue_numbered_invoice(
         store_id=first.store_id,
         account_id=first.account_id,
         currency=first.currency,
-        lines=[_line(due, tax) for due in group],
+        lines=lines,
         billing=snapshot,
         due_date=min(due.period_start for due in group),
         notes=notes,
@@ -171,61 +198,61 @@ async def _write_invoice(group: Sequence[Due], notes: str) -> int:
             for due in group
         ]
     )
-    return invoice_id
+    return Written(invoice_id, number, totals(lines)[3], snapshot.get("email", ""))
 
 
-async def _announce(invoice_id: int, account_id: int) -> None:
+async def _announce(invoice: Written, group: Sequence[Due]) -> None:
     """Queue the "your renewal invoice" email (in the caller's transaction)."""
     from panel.core.mail import services as mail
 
-    to = await account_email(account_id)
-    if not to:
+    if not invoice.email:
         return
-    inv = (
-        await Invoice.select(Invoice.number, Invoice.total, Invoice.currency, Invoice.due_date)
-        .where(Invoice.id == invoice_id)
-        .first()
-    )
-    assert inv is not None
-    lines = await Service.select(Service.label).where(
-        Service.id.is_in(
-            [r["service"] for r in await Renewal.select(Renewal.service).where(Renewal.invoice == invoice_id)]
-        )
-    )
+    due = min(d.period_start for d in group)
     await mail.send(
         "renewal_invoice",
-        to,
+        invoice.email,
         {
-            "number": inv["number"],
-            "total": format_money(int(inv["total"]), str(inv["currency"])),
-            "due_date": _as_date(inv["due_date"]).isoformat(),
-            "services": [r["label"] for r in lines],
-            "invoice_id": invoice_id,
+            "number": invoice.number,
+            "total": format_money(invoice.total, group[0].currency),
+            "due_date": due.isoformat(),
+            "services": [d.label for d in group],
+            "invoice_id": invoice.id,
         },
-        account_id=account_id,
+        account_id=group[0].account_id,
     )
 
 
-async def _issue_group(group: list[Due]) -> int | None:
-    """Invoice one group; None when another run invoiced part of it meanwhile (it is skipped, not doubled)."""
+async def _write_group(group: list[Due], taxes: TaxCache | None) -> int:
+    written = await _write_invoice(group, "Renewal", taxes)
+    await _announce(written, group)
+    await record(
+        "invoice.renewal",
+        account_id=group[0].account_id,
+        target=f"invoice:{written.id}",
+        summary=f"Renewal invoice for {', '.join(d.label for d in group)}"[:500],
+        details={"services": [d.id for d in group]},
+        **SYSTEM,
+    )
+    return written.id
+
+
+async def _issue_groups(groups: list[list[Due]], taxes: TaxCache | None = None) -> list[int | None]:
+    """Invoice several groups in one transaction (one commit for many invoices).
+
+    If any is refused by the unique (service, period_start) index (another run
+    invoiced it meanwhile), everything rolls back and each group is tried in its own
+    transaction: the refused ones are skipped (None), never doubled.
+    """
     try:
         async with db.write_transaction():
-            invoice_id = await _write_invoice(group, "Renewal")
-            await _announce(invoice_id, group[0].account_id)
-            await record(
-                "invoice.renewal",
-                account_id=group[0].account_id,
-                target=f"invoice:{invoice_id}",
-                summary=f"Renewal invoice for {', '.join(d.label for d in group)}"[:500],
-                details={"services": [d.id for d in group]},
-                **SYSTEM,
-            )
-    except Exception as exc:  # the unique (service, period_start) index refused a second renewal
-        if not _is_conflict(exc):
+            return [await _write_group(group, taxes) for group in groups]
+    except Exception as exc:
+        if not _is_conflict(exc) or len(groups) == 1:
+            if _is_conflict(exc):
+                log.info("renewal of services %s was invoiced by another run", [d.id for d in groups[0]])
+                return [None]
             raise
-        log.info("renewal of services %s was invoiced by another run", [d.id for d in group])
-        return None
-    return invoice_id
+    return [(await _issue_groups([group], taxes))[0] for group in groups]
 
 
 def _is_conflict(exc: Exception) -> bool:
@@ -249,6 +276,7 @@ async def issue_due_renewals(
     """
     until = today + timedelta(days=config.renew_days_before)
     run = RenewalRun()
+    taxes: TaxCache = {}
     after_id = 0
     while True:
         found = await due_batch(until, after_id, batch)
@@ -258,15 +286,17 @@ async def issue_due_renewals(
         groups: dict[tuple[int, int, str, date], list[Due]] = {}
         for due in found:
             groups.setdefault((due.account_id, due.store_id, due.currency, due.period_start), []).append(due)
-        for group in groups.values():
-            invoice_id = await _issue_group(group)
-            if invoice_id is None:
-                run.skipped += len(group)
-                continue
-            run.invoices.append(invoice_id)
-            run.services += len(group)
-            if after_issue is not None:
-                await after_issue(invoice_id, group[0].store_id)
+        chunks = list(groups.values())
+        for start in range(0, len(chunks), PER_COMMIT):
+            chunk = chunks[start : start + PER_COMMIT]
+            for group, invoice_id in zip(chunk, await _issue_groups(chunk, taxes), strict=True):
+                if invoice_id is None:
+                    run.skipped += len(group)
+                    continue
+                run.invoices.append(invoice_id)
+                run.services += len(group)
+                if after_issue is not None:
+                    await after_issue(invoice_id, group[0].store_id)
         if progress is not None:
             await progress(50, f"{run.services} service(s) invoiced so far")
     return run
@@ -334,7 +364,7 @@ async def renew_now(account_id: int, service_ids: Sequence[int], *, by: AuditCon
         )
     try:
         async with db.write_transaction():
-            invoice_id = await _write_invoice(group, "Renewal requested by the client")
+            invoice_id = (await _write_invoice(group, "Renewal requested by the client")).id
             await record(
                 "invoice.renewal",
                 account_id=account_id,

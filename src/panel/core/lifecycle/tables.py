@@ -87,3 +87,39 @@ class CancellationRequest(Table, tablename="panel_lifecycle_cancellation"):
     error = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     done_at = Timestamptz(null=True, default=None)
+
+
+class ChangeStatus:
+    """Values of `PackageChange.status`."""
+
+    OPEN = "open"  # waiting: for its invoice to be paid, or for its job to apply it
+    APPLIED = "applied"  # the service runs the new product at the new price
+    CANCELLED = "cancelled"  # withdrawn before its invoice was paid
+    FAILED = "failed"  # the product type refused; what was paid went to account credit
+
+
+class PackageChange(Table, tablename="panel_lifecycle_package_change"):
+    """An upgrade or downgrade of a service to another product, prorated for the rest of the period.
+
+    `prorated_amount` is before tax: positive is invoiced (`invoice_id`), negative is
+    credited to the account once the change applied (`credit_note_id`), zero is free.
+    At most one change per service is open at a time (a partial unique index).
+    """
+
+    id: Serial  # added by Piccolo; declared for type checkers
+
+    service = ForeignKey(references=Service, on_delete=OnDelete.cascade, index=True)
+    account = ForeignKey(references=Account, on_delete=OnDelete.cascade, index=True)
+    from_product = Integer()
+    to_product = Integer()
+    old_amount = BigInt(default=0)  # the recurring amount before the change
+    new_amount = BigInt(default=0)  # the recurring amount after it
+    prorated_amount = BigInt(default=0)
+    period_end = Date(null=True, default=None)  # the proration ran to this date (the next due date)
+    invoice_id = Integer(null=True, default=None, index=True)
+    credit_note_id = Integer(null=True, default=None)
+    status = Varchar(length=12, default=ChangeStatus.OPEN, index=True)
+    error = Text(default="")
+    requested_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    applied_at = Timestamptz(null=True, default=None)

@@ -48,6 +48,7 @@ class Mailer:
         self.config = config
         self.deliverer: Deliverer | None = None
         self._waiters: set[asyncio.Task[None]] = set()
+        self._text_only: set[str] = set()  # templates without an HTML part
 
     @property
     def delivering(self) -> bool:
@@ -65,12 +66,12 @@ class Mailer:
         base = f"mail/{template}"
         subject = self.text_environment.get_template(f"{base}.subject.txt").render(values)
         text = self.text_environment.get_template(f"{base}.txt").render(values)
-        try:
-            html_template = self.environment.get_template(f"{base}.html")
-        except TemplateNotFound:
-            html = ""
-        else:
-            html = html_template.render(values)
+        html = ""
+        if base not in self._text_only:
+            try:
+                html = self.environment.get_template(f"{base}.html").render(values)
+            except TemplateNotFound:
+                self._text_only.add(base)  # looked up once: the loaders search every folder each time
         return Rendered(" ".join(subject.split()), text.strip("\n") + "\n", html)
 
     async def start(self) -> None:

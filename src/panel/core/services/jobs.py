@@ -29,5 +29,5 @@ async def sweep(ctx: JobContext) -> None:
 
 HANDLERS = (
     JobHandler(PROVISION_JOB, provision, "Provision a paid service through its product type"),
-    JobHandler(SWEEP_JOB, sweep, "Queue provisioning that a crash left out"),
+    JobHandler(SWEEP_JOB, sweep, "Queue provisioning that a crash left out", schedule="17 * * * *"),
 )
