@@ -110,6 +110,17 @@ class DummyThing(ProductType):
         """Idempotent: the id depends on the service alone."""
         return OperationResult(data={"thing_id": f"thing-{ctx.service_id}"})
 
+    async def change_password(self, ctx: ServiceContext, password: str) -> OperationResult:
+        """Records that (not what) the password was set; "refuse-me..." is refused, as a server would."""
+        if password.startswith("refuse-me"):
+            return OperationResult(ok=False, message="The thing's server refused that password.")
+        PASSWORDS_SET.append(ctx.service_id)
+        return OperationResult()
+
+
+PASSWORDS_SET: list[int] = []
+"""Services whose password `dummy.thing` was asked to set."""
+
 
 @hookimpl
 def panel_register_product_types(register: Callable[[ProductType], None]) -> None:

@@ -60,8 +60,17 @@ async def next_number(store_id: int, kind: str) -> tuple[int, str]:
     ends (PostgreSQL) or runs under SQLite's single writer; so two concurrent issues
     get two consecutive numbers, and a rollback gives the number back.
     """
+    return (await next_numbers(store_id, kind, 1))[0]
+
+
+async def next_numbers(store_id: int, kind: str, count: int) -> list[tuple[int, str]]:
+    """Take `count` consecutive numbers at once (one UPDATE), for a batch of invoices in one transaction.
+
+    The same rules as `next_number`: a rollback gives them all back, so numbering
+    stays without gaps as long as the caller issues every number it took.
+    """
     take = (
-        InvoiceSequence.update({InvoiceSequence.next_number: InvoiceSequence.next_number + 1})
+        InvoiceSequence.update({InvoiceSequence.next_number: InvoiceSequence.next_number + count})
         .where((InvoiceSequence.store == store_id) & (InvoiceSequence.kind == kind))
         .returning(InvoiceSequence.next_number)
     )
@@ -71,12 +80,12 @@ async def next_number(store_id: int, kind: str) -> tuple[int, str]:
             action="DO NOTHING"
         )
         rows = await take
-    seq = int(rows[0]["next_number"]) - 1
+    first = int(rows[0]["next_number"]) - count
     store = await Store.select(Store.invoice_prefix, Store.slug).where(Store.id == store_id).first()
     prefix = (store or {}).get("invoice_prefix") or ""
     if kind == InvoiceKind.CREDIT_NOTE:
         prefix = f"CN-{prefix}"
-    return seq, f"{prefix}{seq:06d}"
+    return [(seq, f"{prefix}{seq:06d}") for seq in range(first, first + count)]
 
 
 async def issue_numbered_invoice(
@@ -92,17 +101,19 @@ async def issue_numbered_invoice(
     reverse_charge: str = "",
     kind: str = InvoiceKind.INVOICE,
     original_id: int | None = None,
+    number: tuple[int, str] | None = None,
 ) -> tuple[int, str]:
     """Write an issued invoice (status unpaid; paid at once when its total is 0); return its id and number.
 
     `billing` is the snapshot of the billing contact to print. Call inside a write
     transaction. Amounts are minor units of `currency`; negative totals are refused
     (a refund is a credit note, `kind=credit_note`, whose lines are positive).
+    `number`, from `next_numbers`, is a number already taken in this transaction.
     """
     exponent(currency)  # an unknown currency is refused
     subtotal, discount, tax, total = totals(lines)
     now = dt.datetime.now(dt.UTC)
-    seq, number = await next_number(store_id, kind)
+    seq, number_text = number or await next_number(store_id, kind)
     paid = total == 0 and kind == InvoiceKind.INVOICE
     row = (
         await Invoice.insert(
@@ -110,7 +121,7 @@ async def issue_numbered_invoice(
                 store=store_id,
                 account=account_id,
                 kind=kind,
-                number=number,
+                number=number_text,
                 seq=seq,
                 status=InvoiceStatus.PAID if paid else InvoiceStatus.UNPAID,
                 currency=currency,
@@ -132,7 +143,7 @@ async def issue_numbered_invoice(
     )[0]
     invoice_id = int(row["id"])
     await write_lines(invoice_id, lines)
-    return invoice_id, number
+    return invoice_id, number_text
 
 
 def _id_only(issue: Callable[P, Awaitable[tuple[int, str]]]) -> Callable[P, Awaitable[int]]:

@@ -23,8 +23,8 @@ from typing import Any
 
 from panel.core import db
 from panel.core.audit.services import SYSTEM, AuditContext, record
-from panel.core.billing.invoicing import LineDraft, issue_numbered_invoice, totals
-from panel.core.billing.tables import Invoice, InvoiceStatus
+from panel.core.billing.invoicing import LineDraft, issue_numbered_invoice, next_numbers, totals
+from panel.core.billing.tables import Invoice, InvoiceKind, InvoiceStatus
 from panel.core.catalog.tables import Cycle
 from panel.core.lifecycle.config import LifecycleConfig
 from panel.core.lifecycle.tables import CancellationRequest, CancelStatus, Renewal, RenewalStatus
@@ -169,13 +169,15 @@ async def _tax(store_id: int, place: BuyerPlace, cache: TaxCache | None) -> TaxC
     return tax
 
 
-async def _write_invoice(group: Sequence[Due], notes: str, taxes: TaxCache | None = None) -> Written:
+async def _write_invoice(
+    group: Sequence[Due], notes: str, taxes: TaxCache | None = None, number: tuple[int, str] | None = None
+) -> Written:
     """Issue one invoice for `group` (one account, store and currency) with its renewal rows; in a transaction."""
     first = group[0]
     place, snapshot = await buyer_of(first.account_id)
     tax = await _tax(first.store_id, place, taxes)
     lines = [_line(due, tax) for due in group]
-    invoice_id, number = await issue_numbered_invoice(
+    invoice_id, number_text = await issue_numbered_invoice(
         store_id=first.store_id,
         account_id=first.account_id,
         currency=first.currency,
@@ -184,6 +186,7 @@ async def _write_invoice(group: Sequence[Due], notes: str, taxes: TaxCache | Non
         due_date=min(due.period_start for due in group),
         notes=notes,
         reverse_charge=tax.reverse_charge,
+        number=number,
     )
     await Renewal.insert(
         *[
@@ -198,7 +201,7 @@ async def _write_invoice(group: Sequence[Due], notes: str, taxes: TaxCache | Non
             for due in group
         ]
     )
-    return Written(invoice_id, number, totals(lines)[3], snapshot.get("email", ""))
+    return Written(invoice_id, number_text, totals(lines)[3], snapshot.get("email", ""))
 
 
 async def _announce(invoice: Written, group: Sequence[Due]) -> None:
@@ -222,8 +225,8 @@ async def _announce(invoice: Written, group: Sequence[Due]) -> None:
     )
 
 
-async def _write_group(group: list[Due], taxes: TaxCache | None) -> int:
-    written = await _write_invoice(group, "Renewal", taxes)
+async def _write_group(group: list[Due], taxes: TaxCache | None, number: tuple[int, str] | None = None) -> int:
+    written = await _write_invoice(group, "Renewal", taxes, number)
     await _announce(written, group)
     await record(
         "invoice.renewal",
@@ -245,7 +248,8 @@ async def _issue_groups(groups: list[list[Due]], taxes: TaxCache | None = None) 
     """
     try:
         async with db.write_transaction():
-            return [await _write_group(group, taxes) for group in groups]
+            numbers = await _numbers_for(groups)
+            return [await _write_group(group, taxes, numbers[i]) for i, group in enumerate(groups)]
     except Exception as exc:
         if not _is_conflict(exc) or len(groups) == 1:
             if _is_conflict(exc):
@@ -253,6 +257,18 @@ async def _issue_groups(groups: list[list[Due]], taxes: TaxCache | None = None) 
                 return [None]
             raise
     return [(await _issue_groups([group], taxes))[0] for group in groups]
+
+
+async def _numbers_for(groups: list[list[Due]]) -> list[tuple[int, str]]:
+    """One invoice number per group, taken per store in one UPDATE each (in the caller's transaction)."""
+    by_store: dict[int, list[int]] = {}
+    for i, group in enumerate(groups):
+        by_store.setdefault(group[0].store_id, []).append(i)
+    numbers: list[tuple[int, str]] = [(0, "")] * len(groups)
+    for store_id, indexes in by_store.items():
+        for i, taken in zip(indexes, await next_numbers(store_id, InvoiceKind.INVOICE, len(indexes)), strict=True):
+            numbers[i] = taken
+    return numbers
 
 
 def _is_conflict(exc: Exception) -> bool:

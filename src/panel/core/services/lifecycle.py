@@ -296,6 +296,52 @@ async def set_link_override(service_id: int, choice: str, *, by: AuditContext = 
         )
 
 
+# -- the service's password ---------------------------------------------------------------------
+
+MIN_PASSWORD = 10
+
+
+def has_password(product_types: Mapping[str, ProductType], state: ServiceState) -> bool:
+    """Whether the service's type lets the client set a password (it overrides `change_password`)."""
+    product_type = product_types.get(state.product_type)
+    return product_type is not None and type(product_type).change_password is not ProductType.change_password
+
+
+async def change_password(
+    product_types: Mapping[str, ProductType],
+    account_id: int,
+    service_id: int,
+    password: str,
+    *,
+    by: AuditContext = SYSTEM,
+    settings: Settings | None = None,
+) -> str:
+    """Set an active service's login password through its product type; returns the message to show.
+
+    The password is handed to the type and never stored or logged by the panel.
+    """
+    if len(password) < MIN_PASSWORD or len(password) > 200:
+        raise ValidationFailed({"password": f"Use {MIN_PASSWORD} to 200 characters."})
+    state = await _require(service_id, account_id)
+    if state.status != ServiceStatus.ACTIVE:
+        raise ServiceRefused(f"A {state.status} service's password cannot be changed.")
+    product_type = _type_of(product_types, state)
+    if not has_password(product_types, state):
+        raise ServiceRefused("This service has no password to change.")
+    _check(await product_type.change_password(context_for(state, product_type, settings), password), "changed")
+    async with db.write_transaction():
+        await record(
+            "service.password",
+            account_id=account_id,
+            target=f"service:{service_id}",
+            summary=f"Changed the password of {state.label}.",
+            details={},
+            **by,
+        )
+    await fire("password_changed", service_id, account_id, state.product_type)
+    return "The password is changed."
+
+
 # -- client actions ---------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from panel.core.authz.guard import requires
 from panel.core.services import lifecycle, services
 from panel.core.services.services import PAGE_SIZE, ServiceDetail, ServiceRow
 from panel.core.web.pages import allowed, page
-from panel.errors import Forbidden
+from panel.errors import Forbidden, ValidationFailed
 from panel.product_types import ClientAction
 
 # What the client may read from `Service.data` (staff enter these when they set a service up).
@@ -38,6 +38,15 @@ async def _actions(request: Request[Any, Any, Any], service: ServiceDetail) -> l
         return []
     app = request.app.state
     return lifecycle.client_actions(app.product_types, state, app.settings)
+
+
+async def _has_password(request: Request[Any, Any, Any], service: ServiceDetail) -> bool:
+    state = await lifecycle.load_state(service.id, service.account_id)
+    return (
+        state is not None
+        and state.status == "active"
+        and lifecycle.has_password(request.app.state.product_types, state)
+    )
 
 
 @get("/services", authz=requires("service:*", "list"))
@@ -64,6 +73,7 @@ async def _detail_page(
         status_code=status_code,
         service=service,
         actions=await _actions(request, service) if can_manage else [],
+        can_password=can_manage and await _has_password(request, service),
         client_data=[(label, service.data[key]) for key, label in CLIENT_DATA if service.data.get(key)],
         link_url=_safe_url(service.client_area_url) or "/",
         notice=notice,
@@ -99,7 +109,28 @@ async def run_action(request: Request[Any, Any, Any], service_id: FromPath[int],
     return await _detail_page(request, service_id, notice=message)
 
 
-PAGE_ROUTES = [service_list, service_page, run_action]
+@post("/services/{service_id:int}/password", authz=requires("service:{service_id}", "update"))
+async def set_password(request: Request[Any, Any, Any], service_id: FromPath[int]) -> Template:
+    """Set the service's login password through its product type (members with `manage_services`)."""
+    form = await request.form()
+    app = request.app.state
+    try:
+        message = await lifecycle.change_password(
+            app.product_types,
+            request.state.account_id,
+            service_id,
+            str(form.get("password") or ""),
+            by=audit_context(request),
+            settings=app.settings,
+        )
+    except ValidationFailed as exc:
+        return await _detail_page(request, service_id, error=exc.errors["password"], status_code=422)
+    except lifecycle.ServiceRefused as exc:
+        return await _detail_page(request, service_id, error=exc.message, status_code=409)
+    return await _detail_page(request, service_id, notice=message)
+
+
+PAGE_ROUTES = [service_list, service_page, run_action, set_password]
 
 
 # -- API ----------------------------------------------------------------------------------
@@ -234,6 +265,29 @@ async def api_action(
     return ActionResultOut(message)
 
 
+@dataclass
+class PasswordIn:
+    """The new password (10 to 200 characters); it is never stored by the panel."""
+
+    password: str
+
+
+@post(
+    "/accounts/{account_id:int}/services/{service_id:int}/password",
+    authz=requires("service:{service_id}", "update", account_param="account_id"),
+    status_code=200,
+)
+async def api_password(
+    request: Request[Any, Any, Any], account_id: FromPath[int], service_id: FromPath[int], data: JSONBody[PasswordIn]
+) -> ActionResultOut:
+    """Set the service's password; 422 for a weak one, 409 when the type has none or refuses."""
+    app = request.app.state
+    message = await lifecycle.change_password(
+        app.product_types, account_id, service_id, data.password, by=audit_context(request), settings=app.settings
+    )
+    return ActionResultOut(message)
+
+
 def api_router() -> Router:
     """The services API under /api/v1."""
-    return Router(path="/api/v1", route_handlers=[api_list, api_get, api_action], tags=["services"])
+    return Router(path="/api/v1", route_handlers=[api_list, api_get, api_action, api_password], tags=["services"])
