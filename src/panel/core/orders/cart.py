@@ -289,6 +289,7 @@ async def add_item(cart_id: int, product_types: Mapping[str, ProductType], wante
     infos = await lines.products([wanted.product_id, *wanted.addons])
     info = lines.require_product(infos.get(wanted.product_id))
     await pricing.quote(store_id, info.id, wanted.cycle)
+    await _check_term(store_id, info.product_type, wanted.cycle, info.name)
     options = lines.clean_options(info.options, wanted.options)
     fields = await _checkout_fields(product_types, info, wanted.fields)
     allowed_addons = {
@@ -319,6 +320,15 @@ async def add_item(cart_id: int, product_types: Mapping[str, ProductType], wante
     return item_id
 
 
+async def _check_term(store_id: int, product_type: str, cycle: str, name: str) -> None:
+    """Refuse a cycle shorter than a minimum term the store wants paid in advance."""
+    from panel.core.stores.services import get_store, minimum_term_problem
+
+    problem = minimum_term_problem(await get_store(store_id), product_type, cycle, name)
+    if problem:
+        raise ValidationFailed({"cycle": problem})
+
+
 async def _checkout_fields(
     product_types: Mapping[str, ProductType], info: lines.ProductInfo, raw: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -342,6 +352,8 @@ async def change_item(cart_id: int, item_id: int, cycle: str | None = None, quan
     changes: dict[Any, Any] = {}
     if cycle is not None and cycle != item["cycle"]:
         await pricing.quote(int(cart["store"]), int(item["product"]), cycle)
+        info = lines.require_product((await lines.products([int(item["product"])])).get(int(item["product"])))
+        await _check_term(int(cart["store"]), info.product_type, cycle, info.name)
         changes[CartItem.cycle] = cycle
     if quantity is not None and item["parent"] is None:
         changes[CartItem.quantity] = lines.check_quantity(quantity)

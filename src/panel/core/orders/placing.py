@@ -93,6 +93,13 @@ async def _priced(cart_id: int) -> tuple[dict[str, Any], list[lines.PricedItem]]
     items = await lines.price_rows(cart["store"], await carts.item_rows(cart_id))
     if not items:
         raise ValidationFailed({"cart": "Your cart is empty."})
+    from panel.core.stores.services import get_store, minimum_term_problem
+
+    store = await get_store(int(cart["store"]))
+    for item in (x for top in items for x in (top, *top.addons)):
+        problem = minimum_term_problem(store, item.product_type, item.cycle, item.name)
+        if problem:  # the store's policy changed after the item was put in the cart
+            raise ValidationFailed({"cart": problem})
     return cart, items
 
 

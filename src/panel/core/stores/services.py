@@ -367,6 +367,27 @@ async def apply_client_area_link_to_all(store_id: int, *, by: AuditContext = SYS
     return int(count)
 
 
+def minimum_term_problem(store: StoreView, product_type: str, cycle: str, name: str) -> str | None:
+    """Why this store refuses `name` in `cycle`, if it does: a minimum term the cycle cannot pay in advance.
+
+    With "full prepayment" on, a product type's minimum term (months) is paid up front,
+    so a shorter billing cycle (or a one-time price) is refused at order; without it, any
+    cycle may be ordered and the term is enforced when the client cancels.
+    """
+    from panel.core.catalog.tables import Cycle
+
+    months = store.min_contract_months.get(product_type, 0)
+    if not months or not store.full_prepayment:
+        return None
+    cycle_months = Cycle.MONTHS.get(cycle, 0)
+    if cycle_months >= months or cycle == Cycle.FREE:
+        return None
+    return (
+        f"{name} has a {months}-month minimum term, paid in advance in this store: "
+        f"choose a billing cycle of at least {months} months."
+    )
+
+
 def client_area_link_visible(service_row: Mapping[str, Any], store_row: Mapping[str, Any]) -> bool:
     """Whether a service's page links to the client area (else it shows the store's contact instructions).
 
