@@ -168,3 +168,42 @@ async def test_another_accounts_service_and_a_member_without_services_are_refuse
     await cancellations.request_cancellation(c.account, mine, "period_end", "closing down", user_id=c.owner)
     listed = await client.get("/admin/cancellations?status=open")
     assert listed.status_code == 200 and "thing.example" in listed.text and "closing down" in listed.text
+
+
+async def test_a_money_back_refund_goes_back_to_the_card_it_was_paid_with(client):
+    from dummy_plugin import card
+
+    from panel.core import db
+    from panel.core.billing.invoicing import LineDraft, issue_invoice
+    from panel.core.billing.tables import PaymentMethod
+
+    card.reset()
+    app = client.app
+    c = await client_with_store(app, money_back_days=30)
+    sid = await active_service(app, c)
+    async with db.write_transaction():
+        invoice_id = await issue_invoice(
+            store_id=c.store,
+            account_id=c.account,
+            currency="USD",
+            lines=[LineDraft("Thing", PRICE, product_type="dummy.thing", service_id=sid)],
+            billing={"name": "Client"},
+        )
+    await f.login_as(client, "owner@example.com")
+    await f.post_form(client, "/payment-methods", {"gateway": card.NAME, "card_number": "4242424242424242"})
+    method_id = (await PaymentMethod.select(PaymentMethod.id).first())["id"]
+    paid = await f.post_form(
+        client, f"/invoices/{invoice_id}/pay", {"how": "method", "payment_method_id": str(method_id)}
+    )
+    assert paid.status_code == 303
+    assert (await Invoice.select(Invoice.status).where(Invoice.id == invoice_id).first())["status"] == "paid"
+
+    sent = await f.post_form(client, f"/services/{sid}/cancel", {"when": "now", "refund_to": "gateway"})
+    assert sent.status_code == 303
+    await f.run_jobs(app)
+
+    assert (await service(sid))["status"] == ServiceStatus.CANCELLED
+    assert card.refunded_total() == PRICE
+    assert await credit.balance(c.account, "USD") == 0
+    assert await Invoice.count().where(Invoice.kind == InvoiceKind.CREDIT_NOTE) == 1
+    card.reset()
