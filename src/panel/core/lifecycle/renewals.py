@@ -28,7 +28,7 @@ from panel.core.billing.tables import Invoice, InvoiceKind, InvoiceStatus
 from panel.core.catalog.tables import Cycle
 from panel.core.lifecycle.config import LifecycleConfig
 from panel.core.lifecycle.tables import CancellationRequest, CancelStatus, Renewal, RenewalStatus
-from panel.core.orders.placing import buyer_of
+from panel.core.orders.placing import buyer_of, buyers_of
 from panel.core.orders.taxes import BuyerPlace, tax_for
 from panel.core.orders.totals import TaxChoice
 from panel.core.services.events import fire
@@ -169,12 +169,19 @@ async def _tax(store_id: int, place: BuyerPlace, cache: TaxCache | None) -> TaxC
     return tax
 
 
+Buyer = tuple[BuyerPlace, dict[str, str]]
+
+
 async def _write_invoice(
-    group: Sequence[Due], notes: str, taxes: TaxCache | None = None, number: tuple[int, str] | None = None
+    group: Sequence[Due],
+    notes: str,
+    taxes: TaxCache | None = None,
+    number: tuple[int, str] | None = None,
+    buyer: Buyer | None = None,
 ) -> Written:
     """Issue one invoice for `group` (one account, store and currency) with its renewal rows; in a transaction."""
     first = group[0]
-    place, snapshot = await buyer_of(first.account_id)
+    place, snapshot = buyer or await buyer_of(first.account_id)
     tax = await _tax(first.store_id, place, taxes)
     lines = [_line(due, tax) for due in group]
     invoice_id, number_text = await issue_numbered_invoice(
@@ -225,8 +232,10 @@ async def _announce(invoice: Written, group: Sequence[Due]) -> None:
     )
 
 
-async def _write_group(group: list[Due], taxes: TaxCache | None, number: tuple[int, str] | None = None) -> int:
-    written = await _write_invoice(group, "Renewal", taxes, number)
+async def _write_group(
+    group: list[Due], taxes: TaxCache | None, number: tuple[int, str] | None = None, buyer: Buyer | None = None
+) -> int:
+    written = await _write_invoice(group, "Renewal", taxes, number, buyer)
     await _announce(written, group)
     await record(
         "invoice.renewal",
@@ -239,7 +248,9 @@ async def _write_group(group: list[Due], taxes: TaxCache | None, number: tuple[i
     return written.id
 
 
-async def _issue_groups(groups: list[list[Due]], taxes: TaxCache | None = None) -> list[int | None]:
+async def _issue_groups(
+    groups: list[list[Due]], taxes: TaxCache | None = None, buyers: Mapping[int, Buyer] | None = None
+) -> list[int | None]:
     """Invoice several groups in one transaction (one commit for many invoices).
 
     If any is refused by the unique (service, period_start) index (another run
@@ -249,14 +260,18 @@ async def _issue_groups(groups: list[list[Due]], taxes: TaxCache | None = None) 
     try:
         async with db.write_transaction():
             numbers = await _numbers_for(groups)
-            return [await _write_group(group, taxes, numbers[i]) for i, group in enumerate(groups)]
+            buyers = buyers or {}
+            return [
+                await _write_group(group, taxes, numbers[i], buyers.get(group[0].account_id))
+                for i, group in enumerate(groups)
+            ]
     except Exception as exc:
         if not _is_conflict(exc) or len(groups) == 1:
             if _is_conflict(exc):
                 log.info("renewal of services %s was invoiced by another run", [d.id for d in groups[0]])
                 return [None]
             raise
-    return [(await _issue_groups([group], taxes))[0] for group in groups]
+    return [(await _issue_groups([group], taxes, buyers))[0] for group in groups]
 
 
 async def _numbers_for(groups: list[list[Due]]) -> list[tuple[int, str]]:
@@ -303,9 +318,10 @@ async def issue_due_renewals(
         for due in found:
             groups.setdefault((due.account_id, due.store_id, due.currency, due.period_start), []).append(due)
         chunks = list(groups.values())
+        buyers = await buyers_of(sorted({due.account_id for due in found}))
         for start in range(0, len(chunks), PER_COMMIT):
             chunk = chunks[start : start + PER_COMMIT]
-            for group, invoice_id in zip(chunk, await _issue_groups(chunk, taxes), strict=True):
+            for group, invoice_id in zip(chunk, await _issue_groups(chunk, taxes, buyers), strict=True):
                 if invoice_id is None:
                     run.skipped += len(group)
                     continue
