@@ -167,8 +167,27 @@ async def _store_for(url: str) -> _Store:
                 versions_table=VERSIONS_TABLE,
             )
             store = stores[url] = _Store(queue, asyncio.Semaphore(KEYED_AT_ONCE))
-        await store.queue.connect()  # opens the pool and runs SAQ's migrations the first time
+        if not store.queue._connected:
+            await _connect_once_migrated(url, store.queue)
     return store
+
+
+CREATE_LOCK = 0x70616E656C  # "panel": our advisory lock around SAQ's first connect
+
+
+async def _connect_once_migrated(url: str, queue: PostgresQueue) -> None:
+    """Connect the queue (which creates SAQ's tables the first time), one process or loop at a time.
+
+    SAQ's own guard is a *try* lock: a second connection arriving while the first
+    still creates the tables goes on without them ("relation does not exist"). A
+    blocking advisory lock of our own makes it wait until they exist.
+    """
+    async with await AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute("SELECT pg_advisory_lock(%s)", (CREATE_LOCK,))
+        try:
+            await queue.connect()
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (CREATE_LOCK,))
 
 
 async def store_for(url: str) -> PostgresQueue:
