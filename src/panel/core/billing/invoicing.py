@@ -53,6 +53,20 @@ class LineDraft:
         return percent_of(self.amount, self.tax_bp)
 
 
+def draft_of(row: Mapping[str, Any], description: str | None = None) -> LineDraft:
+    """An invoice line as read from `InvoiceLine`, as a draft to write again (a credit note's line)."""
+    return LineDraft(
+        description=(description if description is not None else str(row["description"]))[:255],
+        unit_amount=int(row["unit_amount"]),
+        quantity=int(row["quantity"]),
+        discount=int(row["discount"]),
+        tax_name=row["tax_name"],
+        tax_bp=int(row["tax_bp"]),
+        product_type=row["product_type"],
+        service_id=row["service_id"],
+    )
+
+
 async def next_number(store_id: int, kind: str) -> tuple[int, str]:
     """Take the next number of a store's invoices or credit notes, in the caller's transaction.
 

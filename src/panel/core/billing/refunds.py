@@ -19,7 +19,7 @@ from typing import Any
 from panel.core import db
 from panel.core.audit.services import AuditContext, record
 from panel.core.billing import credit
-from panel.core.billing.invoicing import LineDraft, issue_invoice
+from panel.core.billing.invoicing import LineDraft, draft_of, issue_invoice
 from panel.core.billing.payments import NotPayable, locked_invoice
 from panel.core.billing.tables import (
     CreditKind,
@@ -209,19 +209,7 @@ async def refund(
 async def _credit_lines(inv: dict[str, Any], amount: int) -> list[LineDraft]:
     if amount == int(inv["total"]):
         rows = await InvoiceLine.select().where(InvoiceLine.invoice == inv["id"]).order_by(InvoiceLine.sort)
-        return [
-            LineDraft(
-                description=r["description"],
-                unit_amount=int(r["unit_amount"]),
-                quantity=int(r["quantity"]),
-                discount=int(r["discount"]),
-                tax_name=r["tax_name"],
-                tax_bp=int(r["tax_bp"]),
-                product_type=r["product_type"],
-                service_id=r["service_id"],
-            )
-            for r in rows
-        ]
+        return [draft_of(r) for r in rows]
     return [LineDraft(f"Partial refund of invoice {inv['number']} (tax included)", unit_amount=amount)]
 
 

@@ -26,11 +26,11 @@ from typing import Any
 
 from panel.core import db
 from panel.core.audit.services import SYSTEM, AuditContext, record
-from panel.core.billing.invoicing import LineDraft
+from panel.core.billing.invoicing import LineDraft, draft_of
 from panel.core.billing.refunds import TO_CREDIT, TO_GATEWAY, refund
 from panel.core.billing.tables import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from panel.core.lifecycle.overdue import cancel_renewals
-from panel.core.lifecycle.renewals import _as_date
+from panel.core.lifecycle.renewals import as_date
 from panel.core.lifecycle.tables import CancellationRequest, CancelStatus, CancelWhen
 from panel.core.paging import Page
 from panel.core.services.events import account_email, fire
@@ -112,7 +112,7 @@ def _row(r: dict[str, Any]) -> RequestRow:
         when=r["when"],
         reason=r["reason"],
         status=r["status"],
-        effective_date=_as_date(r["effective_date"]) if r["effective_date"] else None,
+        effective_date=as_date(r["effective_date"]) if r["effective_date"] else None,
         refund_amount=int(r["refund_amount"] or 0),
         currency=r["currency"],
         error=r["error"] or "",
@@ -141,7 +141,8 @@ async def open_request(service_id: int) -> RequestRow | None:
     return _row(r) if r else None
 
 
-async def _service(account_id: int, service_id: int) -> dict[str, Any]:
+async def service_row(account_id: int, service_id: int) -> dict[str, Any]:
+    """The account's service as a row; `NotFound` for another account's."""
     row = await Service.select().where((Service.id == service_id) & (Service.account == account_id)).first()
     if row is None:
         raise NotFound("No such service in this account.")
@@ -195,16 +196,7 @@ async def refund_plan(service: dict[str, Any], today: date) -> RefundPlan:
         return RefundPlan(None, (), 0, currency, "Nothing was paid for this service.")
     invoice_id = int(lines[0]["invoice"])  # the latest paid invoice of the service
     drafts = tuple(
-        LineDraft(
-            description=f"Refund: {r['description']}"[:255],
-            unit_amount=int(r["unit_amount"]),
-            quantity=int(r["quantity"]),
-            discount=int(r["discount"]),
-            tax_name=r["tax_name"],
-            tax_bp=int(r["tax_bp"]),
-            product_type=r["product_type"],
-            service_id=r["service_id"],
-        )
+        draft_of(r, f"Refund: {r['description']}")
         for r in lines
         if int(r["invoice"]) == invoice_id and r["product_type"] not in store.non_refundable_types
     )
@@ -237,11 +229,11 @@ async def request_cancellation(
     if refund_to not in (TO_CREDIT, TO_GATEWAY):
         raise ValidationFailed({"refund_to": "Choose account credit or the original payment method."})
     reason = reason.strip()[:2000]
-    service = await _service(account_id, service_id)
+    service = await service_row(account_id, service_id)
     if service["status"] not in (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED):
         raise ValidationFailed({"when": f"A {service['status']} service cannot be cancelled."})
     effective = (
-        today if when == CancelWhen.NOW else (_as_date(service["next_due_date"]) if service["next_due_date"] else today)
+        today if when == CancelWhen.NOW else (as_date(service["next_due_date"]) if service["next_due_date"] else today)
     )
     earliest = await minimum_end(service)
     if earliest is not None and effective < earliest:

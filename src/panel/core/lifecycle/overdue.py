@@ -26,7 +26,7 @@ from panel.core import db
 from panel.core.audit.services import SYSTEM
 from panel.core.billing.tables import Invoice, InvoiceKind, InvoiceStatus
 from panel.core.lifecycle.config import LifecycleConfig
-from panel.core.lifecycle.renewals import OVERDUE, _as_date
+from panel.core.lifecycle.renewals import OVERDUE, as_date
 from panel.core.lifecycle.tables import ReminderSent, Renewal, RenewalStatus
 from panel.core.services.events import account_email
 from panel.core.services.lifecycle import ServiceRefused, suspend_service, terminate_service
@@ -80,7 +80,7 @@ async def send_reminders(today: date, config: LifecycleConfig) -> Outcome:
         & (Invoice.due_date <= latest)
     )
     for inv in rows:
-        step = latest_step(_as_date(inv["due_date"]), today, steps)
+        step = latest_step(as_date(inv["due_date"]), today, steps)
         if step is not None and await _remind(inv, step):
             out.done.append(int(inv["id"]))
     return out
@@ -106,7 +106,7 @@ async def _remind(inv: dict[str, Any], step: int) -> bool:
             {
                 "number": inv["number"],
                 "due": format_money(int(inv["total"]) - int(inv["amount_paid"]), str(inv["currency"])),
-                "due_date": _as_date(inv["due_date"]).isoformat(),
+                "due_date": as_date(inv["due_date"]).isoformat(),
                 "days": step,
                 "invoice_id": inv["id"],
             },

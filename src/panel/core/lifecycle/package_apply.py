@@ -21,7 +21,7 @@ from panel.core.billing.invoicing import LineDraft, issue_invoice
 from panel.core.billing.tables import CreditKind, Invoice, InvoiceKind, InvoiceStatus
 from panel.core.catalog.tables import Cycle, Product
 from panel.core.lifecycle.packages import describe
-from panel.core.lifecycle.renewals import _as_date
+from panel.core.lifecycle.renewals import as_date
 from panel.core.lifecycle.tables import ChangeStatus, PackageChange
 from panel.core.orders.placing import buyer_of
 from panel.core.orders.taxes import tax_for
@@ -175,7 +175,7 @@ async def _credit_downgrade(row: dict[str, Any], service: dict[str, Any], old: s
     """A credit note for the prorated difference, and that much account credit; returns it (tax included)."""
     place, snapshot = await buyer_of(int(service["account"]))
     tax = await tax_for(int(service["store"]), place)
-    period_end = _as_date(row["period_end"]) if row["period_end"] else utc_today()
+    period_end = as_date(row["period_end"]) if row["period_end"] else utc_today()
     line = LineDraft(
         description=describe(
             {**service, "product_name": old}, new, int(row["prorated_amount"]), period_end - timedelta(days=1)

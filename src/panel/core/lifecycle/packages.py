@@ -32,7 +32,7 @@ from panel.core.billing.invoicing import LineDraft, issue_invoice
 from panel.core.billing.tables import Invoice, InvoiceStatus
 from panel.core.catalog.pricing import store_quotes
 from panel.core.catalog.tables import Cycle, Product, ProductKind
-from panel.core.lifecycle.renewals import _as_date, _is_conflict
+from panel.core.lifecycle.renewals import as_date, is_conflict
 from panel.core.lifecycle.tables import CancellationRequest, CancelStatus, ChangeStatus, PackageChange
 from panel.core.orders.placing import buyer_of
 from panel.core.orders.taxes import tax_for
@@ -282,7 +282,7 @@ async def options_for(account_id: int, service_id: int, today: date | None = Non
     why_not = await _why_not(service, open_change)
     if why_not:
         return Offer(service, [], None, why_not, open_change, last)
-    prorated = proration(str(service["cycle"]), _as_date(service["next_due_date"]), today)
+    prorated = proration(str(service["cycle"]), as_date(service["next_due_date"]), today)
     place, _ = await buyer_of(account_id)
     tax = await tax_for(int(service["store"]), place)
     options = await _options(service, prorated, tax)
@@ -350,7 +350,7 @@ async def request_change(
                 **by,
             )
     except Exception as exc:
-        if _is_conflict(exc):
+        if is_conflict(exc):
             raise ValidationFailed({"product_id": "A change of this service is already under way."}) from None
         raise
     found = await get_change(change_id)

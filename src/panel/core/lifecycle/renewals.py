@@ -105,7 +105,8 @@ LIMIT {}
 """
 
 
-def _as_date(value: Any) -> date:
+def as_date(value: Any) -> date:
+    """A date column's value as a `date` (SQLite may hand back text or a datetime)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -126,7 +127,7 @@ async def due_batch(until: date, after_id: int, limit: int = BATCH) -> list[Due]
             cycle=str(r["cycle"]),
             amount=int(r["recurring_amount"]),
             product_type=str(r["product_type"]),
-            period_start=_as_date(r["next_due_date"]),
+            period_start=as_date(r["next_due_date"]),
         )
         for r in rows
         if Cycle.MONTHS.get(str(r["cycle"]), 0) > 0
@@ -266,8 +267,8 @@ async def _issue_groups(
                 for i, group in enumerate(groups)
             ]
     except Exception as exc:
-        if not _is_conflict(exc) or len(groups) == 1:
-            if _is_conflict(exc):
+        if not is_conflict(exc) or len(groups) == 1:
+            if is_conflict(exc):
                 log.info("renewal of services %s was invoiced by another run", [d.id for d in groups[0]])
                 return [None]
             raise
@@ -286,7 +287,8 @@ async def _numbers_for(groups: list[list[Due]]) -> list[tuple[int, str]]:
     return numbers
 
 
-def _is_conflict(exc: Exception) -> bool:
+def is_conflict(exc: Exception) -> bool:
+    """Whether a write failed on a unique index (another run wrote the same row first)."""
     text = f"{type(exc).__name__} {exc}".lower()
     return "unique" in text or "duplicate" in text
 
@@ -360,7 +362,7 @@ async def renew_now(account_id: int, service_ids: Sequence[int], *, by: AuditCon
         months = Cycle.MONTHS.get(str(r["cycle"]), 0)
         if r["status"] not in RENEWABLE or not months or r["next_due_date"] is None:
             raise ValidationFailed({"services": f"{r['label']} cannot be renewed ({r['status']}, {r['cycle']})."})
-        start = _as_date(r["next_due_date"])
+        start = as_date(r["next_due_date"])
         open_renewal = (
             await Renewal.select(Renewal.invoice.number.as_alias("number"))
             .where((Renewal.service == r["id"]) & (Renewal.period_start == start))
@@ -406,7 +408,7 @@ async def renew_now(account_id: int, service_ids: Sequence[int], *, by: AuditCon
                 **by,
             )
     except Exception as exc:
-        if _is_conflict(exc):
+        if is_conflict(exc):
             raise ValidationFailed(
                 {"services": "One of these services was invoiced meanwhile: reload the page."}
             ) from None
@@ -459,7 +461,7 @@ async def _claim(row: Mapping[str, Any]) -> bool:
                 "service.renew",
                 account_id=state.account_id,
                 target=f"service:{state.id}",
-                summary=f"Renewed {state.label} until {_as_date(row['period_end']).isoformat()}.",
+                summary=f"Renewed {state.label} until {as_date(row['period_end']).isoformat()}.",
                 details={"period_start": str(row["period_start"]), "period_end": str(row["period_end"])},
                 **SYSTEM,
             )

@@ -44,7 +44,7 @@ async def _cancel_page(
 ) -> Template:
     account_id = request.state.account_id
     service = await services.get_service(account_id, service_id)
-    row = await cancellations._service(account_id, service_id)
+    row = await cancellations.service_row(account_id, service_id)
     plan = await cancellations.refund_plan(row, utc_today())
     earliest = await cancellations.minimum_end(row)
     return await page(
