@@ -30,6 +30,24 @@ def _drop_test_databases() -> Iterator[None]:
         asyncio.run(drop_created_pg_databases())
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes() -> Iterator[None]:
+    """Argon2 with the smallest cost in tests: the real one takes a quarter second per hash or login here.
+
+    Hashes stay real argon2id (verified, rehashed, stored the same way); only the
+    time and memory parameters shrink, as Django's test settings do with its hashers.
+    """
+    from argon2 import PasswordHasher
+
+    from panel.core.auth import passwords
+
+    real = passwords._hasher, passwords._DUMMY_HASH
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    passwords._DUMMY_HASH = passwords._hasher.hash("timing equaliser, never a real password")
+    yield
+    passwords._hasher, passwords._DUMMY_HASH = real
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh, empty database for this test worker."""
@@ -49,8 +67,29 @@ def migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str
 
     settings = make_settings(database_url, tmp_path_factory.mktemp("data"))
     db.configure(settings, PanelPlugins(settings).piccolo_apps())
-    asyncio.run(db.migrate())
+
+    async def migrate() -> None:
+        try:
+            await db.migrate()
+        finally:
+            await db.disconnect()  # this loop ends here: its pool with it
+
+    asyncio.run(migrate())
     return database_url
+
+
+@pytest.fixture(autouse=True)
+async def _close_loop_connections() -> AsyncIterator[None]:
+    """After each test, close what the test's event loop opened (its PostgreSQL pool).
+
+    The engines keep connections per event loop (PostgreSQL) or for the process
+    (SQLite); each test runs in a loop of its own, and an app under a test client in
+    another one, whose shutdown closes that loop's pool.
+    """
+    yield
+    from panel.core import db
+
+    await db.disconnect()
 
 
 @pytest.fixture

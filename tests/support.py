@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -64,9 +65,6 @@ def make_settings(database_url: str, data_dir: Path, **extra: str) -> Settings:
         "PANEL_SECRET_KEY": SECRET,
         "PANEL_DATA_DIR": str(data_dir),
         "PANEL_PLUGINS": "all",
-        # the test client runs the app's lifespan in another event loop than the test,
-        # and a pool belongs to one loop; the live-server browser test uses the pool
-        "PANEL_DATABASE_POOL": "false",
         # tests run jobs themselves (`factories.run_jobs`), so nothing runs behind their back;
         # the tests of the in-app worker turn it on
         "PANEL_CORE_JOBS_WORKER": "false",
@@ -76,9 +74,16 @@ def make_settings(database_url: str, data_dir: Path, **extra: str) -> Settings:
 
 
 def build_app(settings: Settings, *extra: object, discover: bool = False) -> Litestar:
-    """Build an app with extra plugins registered."""
+    """An app with extra plugins registered: the shared one when every plugin is a module or a class.
+
+    Building costs about a second of CPU (most of a typical test's time), so plugins
+    that are modules or classes (fixed for the whole run) get the app `shared_app`
+    keeps; plugin instances, made per test, and discovery get a new app each time.
+    """
     from panel.app import create_app
 
+    if not discover and all(isinstance(plugin, type | ModuleType) for plugin in extra):
+        return shared_app(settings, *extra)
     return create_app(settings, extra_plugins=extra, discover=discover)
 
 
@@ -101,13 +106,14 @@ def shared_app(settings: Settings, *extra: object) -> Litestar:
     login-failure counters. The rules engine, workers and mailer are made fresh by
     the app's lifespan, which every test client runs.
     """
+    from panel.app import create_app
     from panel.core import db
     from panel.core.auth.ratelimit import FailureCounter
 
     key = _app_key(settings, extra)
     app = _APPS.get(key)
     if app is None:
-        app = _APPS[key] = build_app(settings, *extra)
+        app = _APPS[key] = create_app(settings, extra_plugins=extra, discover=False)
     else:
         db.configure(app.state.settings, app.state.plugins.piccolo_apps())
         app.state.login_failures = FailureCounter()
@@ -123,8 +129,7 @@ async def empty_tables() -> None:
 
     The first call for a set of tables finds an order the foreign keys accept (retrying
     refused tables after the others); later calls delete in that order inside one
-    transaction, which is one connection instead of one per statement (the tests run
-    without a pool) and so several times faster.
+    transaction.
     """
     from panel.core import db
 

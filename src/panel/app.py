@@ -123,6 +123,7 @@ def _state(settings: Settings, plugins: PanelPlugins, product_types: dict[str, A
             "plugins": plugins,
             "nav": {"client": plugins.nav_items("client"), "admin": plugins.nav_items("admin")},
             "widgets": plugins.dashboard_widgets(),
+            "dashboard_stats": plugins.dashboard_stats(),
             "permissions": plugins.permissions(),
             "product_types": product_types,
             "payment_gateways": plugins.payment_gateways(),

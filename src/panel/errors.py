@@ -35,6 +35,12 @@ class NotFound(PanelError):
     status_code = 404
 
 
+class InUse(PanelError):
+    """Something still refers to what was to be deleted; the message says what to do first."""
+
+    status_code = 409
+
+
 class Forbidden(PanelError):
     """The rules engine refused the action."""
 

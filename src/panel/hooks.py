@@ -24,7 +24,7 @@ import pluggy
 
 from panel.core.jobs.queue import JobHandler
 from panel.gateways import PaymentGateway
-from panel.plugin import PROJECT, DashboardWidget, NavItem, Permission, StaticFiles
+from panel.plugin import PROJECT, DashboardStat, DashboardWidget, NavItem, Permission, StaticFiles
 from panel.product_types import ProductType
 
 if TYPE_CHECKING:
@@ -262,13 +262,32 @@ def panel_register_dashboard_widgets(register: Callable[[DashboardWidget], None]
 
 
 @hookspec
+def panel_register_dashboard_stats(register: Callable[[DashboardStat], None]) -> None:
+    """Add quick-statistics tiles to the top of the client-area home page.
+
+    Called once per app; the tiles are kept, not asked for again. Each tile is shown
+    only to users the rules engine allows `stat.action` on `stat.obj` in the current
+    account, and only when its `load` returns a value (None leaves it out). Core
+    registers active services, the unpaid total and the credit balance. `load` runs
+    on every view of the home page by every user allowed to see the tile, one tile
+    after another: keep it to one query, and share it with your widget when both
+    read the same rows (keep the result on `request.state` for the request).
+
+    Args:
+        register: call with a `DashboardStat(name, label, obj, action, order, load, href)`.
+    """
+
+
+@hookspec
 def panel_render_page_slot(slot: str, request: Request[Any, Any, Any], context: dict[str, Any]) -> str | None:
     """Return HTML for a named slot in a page, or None to add nothing.
 
     Called on every render of a page that has the slot, for each enabled plugin;
     results are joined in plugin order. The HTML is inserted as it is: escape what
     you did not write (render a template rather than building strings). Slots in core
-    pages: `client.sidebar`, `client.footer`, `admin.footer`, `dashboard.top`.
+    pages: `client.sidebar`, `client.footer`, `admin.footer`, `dashboard.top`, and
+    `service.actions` on a client's service page, whose context has the `service`
+    (fill it with the buttons of your product type, checking `service.product_type`).
 
     Args:
         slot: the slot's name.

@@ -81,6 +81,31 @@ class DashboardWidget:
 
 
 @dataclass(frozen=True)
+class DashboardStat:
+    """A quick-statistics tile at the top of the client-area home page: a value, a label, a link.
+
+    Shown only when the rules engine allows `action` on `obj` in the current account
+    and `load(request)` returns something other than None (None: nothing to show in
+    this account, the tile is left out). The value is shown as it is returned: a
+    number, or a text such as "€12.10". `href` is where the tile leads ("" for no
+    link); point it at a page the same `obj`/`action` opens. Lower `order` comes first.
+    """
+
+    name: str
+    label: str
+    obj: str
+    action: str = "read"
+    order: int = 100
+    load: Callable[[Request[Any, Any, Any]], Awaitable[Any]] | None = None
+    href: str = ""
+
+    def __post_init__(self) -> None:
+        """A tile without `load` would show nothing: refuse it when the plugin registers it."""
+        if self.load is None:
+            raise TypeError(f"dashboard stat {self.name!r} needs a load function")
+
+
+@dataclass(frozen=True)
 class Permission:
     """A per-account permission that an owner can grant to a member.
 

@@ -131,3 +131,12 @@ def chromium() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(autouse=True)
+def _close_loop_connections() -> None:
+    """Replaces the suite's async clean-up of per-loop database connections for browser tests.
+
+    They talk to a server in another process, and Playwright's sync API runs an event
+    loop of its own in this thread, which an async fixture cannot share.
+    """

@@ -21,7 +21,7 @@ from litestar.types import ControllerRouterHandler
 from dummy_plugin import routes, services
 from panel.core.jobs.queue import JobContext, JobHandler
 from panel.gateways import PaymentGateway
-from panel.plugin import DashboardWidget, NavItem, Permission, PluginMeta, StaticFiles, hookimpl
+from panel.plugin import DashboardStat, DashboardWidget, NavItem, Permission, PluginMeta, StaticFiles, hookimpl
 from panel.product_types import OperationResult, ProductType, ServiceContext
 from panel.settings import Setting, Settings
 
@@ -191,6 +191,16 @@ def panel_render_page_slot(slot: str, request: Request[Any, Any, Any]) -> str | 
         return None
     template = request.app.template_engine.get_template("dummy/footer.html")
     return str(template.render(color=request.app.state.settings.for_plugin("dummy")["color"]))
+
+
+async def _load_stat(request: Request[Any, Any, Any]) -> int | None:
+    """The account's number of notes; None (no tile) while it has none."""
+    return await services.count_notes(request.state.account_id) or None
+
+
+@hookimpl
+def panel_register_dashboard_stats(register: Callable[[DashboardStat], None]) -> None:
+    register(DashboardStat("dummy.notes", "Dummy notes", "dummy.thing:*", load=_load_stat, href="/dummy/hello"))
 
 
 # -- authorization -------------------------------------------------------------------

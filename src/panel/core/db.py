@@ -2,7 +2,10 @@
 
 SQLite is the embedded default (a file in the data folder, WAL journal, IMMEDIATE
 write transactions so concurrent writers queue instead of failing with "database is
-locked"); PostgreSQL is chosen by URL and uses a connection pool.
+locked"); PostgreSQL is chosen by URL. Both keep their connections (see
+`panel.core.engines`): SQLite a few readers and one writer, PostgreSQL a pool per
+event loop, so the app, its tests and the tools get pooled connections in whatever
+loop they run.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 
+from panel.core.engines import LoopPooledPostgresEngine, PooledSQLiteEngine
 from panel.errors import SettingsError
 from panel.settings import Settings
 
@@ -45,8 +50,24 @@ def sqlite_path(url: str) -> str:
     return path[1:] if path.startswith("/") else path
 
 
-def make_engine(url: str) -> Engine[Any]:
-    """An engine for a database URL."""
+_ENGINES: dict[tuple[str, bool], Engine[Any]] = {}
+"""Engines made so far, by (URL, pooled): configuring the same database again reuses its connections."""
+
+
+def make_engine(url: str, pool: bool = True) -> Engine[Any]:
+    """The engine for a database URL, made once per process.
+
+    `pool=False` gives Piccolo's stock engines, which open a connection per query (for
+    a tool that must hold no connection between statements).
+    """
+    key = (url, pool)
+    known = _ENGINES.get(key)
+    if known is None:
+        known = _ENGINES[key] = _new_engine(url, pool)
+    return known
+
+
+def _new_engine(url: str, pool: bool) -> Engine[Any]:
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         path = sqlite_path(url)
@@ -56,16 +77,17 @@ def make_engine(url: str) -> Engine[Any]:
         os.makedirs(parent, exist_ok=True)
         with contextlib.closing(sqlite3.connect(path)) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-        return SQLiteEngine(path=path, timeout=30)
+        return PooledSQLiteEngine(path=path, timeout=30) if pool else SQLiteEngine(path=path, timeout=30)
     if scheme in {"postgres", "postgresql"}:
-        return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+        config = {"dsn": url.replace("postgres://", "postgresql://", 1)}
+        return LoopPooledPostgresEngine(config=config) if pool else PostgresEngine(config=config)
     raise SettingsError(f"PANEL_DATABASE_URL is invalid: unknown scheme {scheme!r}")
 
 
 def configure(settings: Settings, apps: Sequence[str]) -> Engine[Any]:
     """Point Piccolo and every table of `apps` at the configured database."""
     url = settings.resolved_database_url
-    engine = make_engine(url)
+    engine = make_engine(url, pool=settings.database_pool)
     os.environ["PICCOLO_CONF"] = "panel.piccolo_conf"
     registry = AppRegistry(apps=list(apps))
     state.engine, state.registry, state.url = engine, registry, url
@@ -96,6 +118,39 @@ def engine() -> Engine[Any]:
     return state.engine
 
 
+_COMPILED: dict[tuple[str, str], str] = {}
+
+
+def _compiled(template: str, engine_type: str) -> str:
+    """A template's `{}` placeholders in the driver's style: `?` (SQLite) or `$1, $2, ...` (PostgreSQL)."""
+    key = (template, engine_type)
+    sql = _COMPILED.get(key)
+    if sql is None:
+        parts = template.split("{}")
+        if engine_type == "sqlite":
+            sql = "?".join(parts)
+        else:
+            sql = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
+        sql = _COMPILED[key] = sql
+    return sql
+
+
+async def fetch(template: str, *args: Any) -> list[dict[str, Any]]:
+    """The rows of a hand-written statement, as dicts; `{}` marks each argument.
+
+    For the few queries every request runs (the session lookup): it skips Piccolo's
+    query building, which costs several times the database's own work for a small
+    indexed read. Values come back as Piccolo returns them (datetimes, booleans). The
+    statement joins the caller's transaction, if any. Write portable SQL (quote
+    `"user"`); anything else should use Piccolo's query builder.
+    """
+    eng = engine()
+    if isinstance(eng, PooledSQLiteEngine | LoopPooledPostgresEngine):
+        return await eng.fetch(_compiled(template, eng.engine_type), args)
+    rows = await eng.run_querystring(QueryString(template, *args))
+    return eng.transform_response_to_dicts(rows)
+
+
 @contextlib.asynccontextmanager
 async def write_transaction() -> AsyncIterator[Any]:
     """A transaction for work that writes.
@@ -114,16 +169,22 @@ async def write_transaction() -> AsyncIterator[Any]:
 
 
 async def connect() -> None:
-    """Open the connection pool (PostgreSQL only)."""
+    """Open the connections now (the running loop's pool on PostgreSQL), so a bad URL fails at start-up.
+
+    Optional: the engines connect on first use anyway.
+    """
     eng = engine()
-    if isinstance(eng, PostgresEngine) and eng.pool is None:
-        await eng.start_connection_pool(min_size=1, max_size=10)
+    if isinstance(eng, LoopPooledPostgresEngine | PooledSQLiteEngine):
+        await eng.start_connection_pool()
 
 
 async def disconnect() -> None:
-    """Close the connection pool (PostgreSQL only)."""
+    """Close the kept connections: the running loop's pool (PostgreSQL), the idle connections (SQLite).
+
+    Safe to call at any time and more than once: the next query opens what it needs.
+    """
     eng = state.engine
-    if isinstance(eng, PostgresEngine) and eng.pool is not None:
+    if isinstance(eng, LoopPooledPostgresEngine | PooledSQLiteEngine):
         await eng.close_connection_pool()
 
 

@@ -18,6 +18,7 @@ from panel.core.billing import credit
 from panel.core.billing.tables import CreditEntry, CreditKind
 from panel.core.catalog.demo import load_demo_catalog
 from panel.core.stores.tables import Store, StoreKind
+from panel.core.support import demo as support_demo
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ async def load_demo(authz: Authorizer) -> list[DemoLogin]:
             await accounts.suspend(authz, account_id)
     await _storefront(store_ids)
     await load_demo_catalog(store_ids)
+    await _client_area(store_ids["main"])
+    await support_demo.seed(staff_emails=("support@example.com", "admin@example.com"))
     return logins
 
 
@@ -124,3 +127,45 @@ async def _storefront(store_ids: dict[str, int]) -> None:
     ):
         async with db.write_transaction():
             await credit.add(personal["id"], "USD", 2500, CreditKind.ADJUSTMENT, DEMO_CREDIT, None)
+
+
+DEMO_SERVICES = ("alice-personal.example", "alice-blog.example")
+
+
+async def _client_area(store_id: int) -> None:
+    """Alice Personal: two live Starter plans due in ten days, each with an unpaid renewal invoice."""
+    import datetime as dt
+
+    from panel.core.catalog.tables import Product
+    from panel.core.lifecycle.renewals import renew_now
+    from panel.core.services.services import create_pending_service
+    from panel.core.services.tables import Service, ServiceStatus
+
+    personal = await Account.select(Account.id).where(Account.name == "Alice Personal").first()
+    starter = await Product.select(Product.id).where(Product.slug == "starter").first()
+    if personal is None or starter is None:
+        return
+    for label in DEMO_SERVICES:
+        if await Service.exists().where((Service.account == personal["id"]) & (Service.label == label)):
+            continue
+        async with db.write_transaction():
+            service_id = await create_pending_service(
+                account_id=personal["id"],
+                store_id=store_id,
+                product_id=starter["id"],
+                product_type="core.hosting_plan",
+                label=label,
+                cycle="monthly",
+                currency="USD",
+                recurring_amount=500,
+                fields={"domain": label},
+            )
+            today = dt.datetime.now(dt.UTC)
+            await Service.update(
+                {
+                    Service.status: ServiceStatus.ACTIVE,
+                    Service.activated_at: today - dt.timedelta(days=20),
+                    Service.next_due_date: (today + dt.timedelta(days=10)).date(),
+                }
+            ).where(Service.id == service_id)
+        await renew_now(personal["id"], [service_id])

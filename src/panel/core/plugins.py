@@ -21,7 +21,16 @@ from panel import __version__, hooks
 from panel.core.jobs.queue import JobHandler
 from panel.errors import PluginError
 from panel.gateways import PaymentGateway
-from panel.plugin import ENTRY_POINT_GROUP, PROJECT, DashboardWidget, NavItem, Permission, PluginMeta, StaticFiles
+from panel.plugin import (
+    ENTRY_POINT_GROUP,
+    PROJECT,
+    DashboardStat,
+    DashboardWidget,
+    NavItem,
+    Permission,
+    PluginMeta,
+    StaticFiles,
+)
 from panel.product_types import ProductType
 from panel.settings import Settings, resolve_plugin_settings
 
@@ -49,6 +58,11 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "panel.core.services.plugin",
     "panel.core.lifecycle.plugin",
     "panel.core.search.plugin",
+    "panel.core.support.plugin",
+    "panel.core.announcements.plugin",
+    "panel.core.knowledgebase.plugin",
+    "panel.core.downloads.plugin",
+    "panel.core.quotes.plugin",
     "panel.core.jobs.plugin",
 )
 
@@ -204,6 +218,18 @@ class PanelPlugins:
     def dashboard_widgets(self) -> list[DashboardWidget]:
         """Home-page widgets in display order."""
         return sorted(self._collect(self.pm.hook.panel_register_dashboard_widgets), key=lambda w: w.order)
+
+    def dashboard_stats(self) -> list[DashboardStat]:
+        """Home-page statistics tiles in display order; a duplicate name is an error."""
+        found = self._collect(self.pm.hook.panel_register_dashboard_stats)
+        names: set[str] = set()
+        for stat in found:
+            if not isinstance(stat, DashboardStat) or not stat.name:
+                raise PluginError(f"dashboard stat {stat!r} is not a named panel.plugin.DashboardStat")
+            if stat.name in names:
+                raise PluginError(f"dashboard stat {stat.name} is registered twice")
+            names.add(stat.name)
+        return sorted(found, key=lambda s: (s.order, s.name))
 
     def permissions(self) -> list[Permission]:
         """Per-account permissions, core and plugins, in display order."""

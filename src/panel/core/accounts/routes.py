@@ -9,13 +9,12 @@ from litestar import Request, Response, get, post
 from litestar.params import URLEncodedBody
 from litestar.response import Template
 
-from panel.core.accounts import services
+from panel.core.accounts import home, services
 from panel.core.auth import sessions
 from panel.core.auth.routes import set_session_cookie
 from panel.core.authz.guard import LOGGED_IN, requires
 from panel.core.web.pages import allowed, page, redirect
 from panel.errors import Forbidden
-from panel.plugin import DashboardWidget
 
 
 @dataclass
@@ -24,14 +23,6 @@ class SwitchForm:
 
     account_id: int
     next: str = ""
-
-
-@dataclass
-class LoadedWidget:
-    """A widget with what its `load` returned."""
-
-    widget: DashboardWidget
-    data: dict[str, Any]
 
 
 async def switch_account(request: Request[Any, Any, Any], account_id: int) -> str:
@@ -52,16 +43,12 @@ async def switch_account(request: Request[Any, Any, Any], account_id: int) -> st
 
 @get("/", authz=requires("account:dashboard", "read"))
 async def dashboard(request: Request[Any, Any, Any]) -> Template:
-    """The client area's home page: widgets the user may see."""
+    """The client area's home page: who is logged in where, the tiles and widgets the user may see."""
     authz = request.app.state.authz
-    dom = f"acct:{request.state.account_id}"
-    loaded = []
-    for widget in request.app.state.widgets:
-        if allowed(request, widget.obj, widget.action, dom):
-            data = dict(await widget.load(request)) if widget.load else {}
-            loaded.append(LoadedWidget(widget, data))
+    stats = await home.visible_stats(request)
+    widgets = await home.visible_widgets(request)
     perms = services.permissions_of(authz, request.state.user_id, request.state.account_id)
-    return await page(request, "client/dashboard.html", widgets=loaded, permissions=perms)
+    return await page(request, "client/dashboard.html", stats=stats, widgets=widgets, permissions=perms)
 
 
 @get("/accounts/choose", authz=LOGGED_IN)

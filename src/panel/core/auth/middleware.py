@@ -19,6 +19,8 @@ from panel.core.auth.tables import ApiToken
 from panel.settings import Settings
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+PAGE_METHODS = {"GET", "HEAD"}  # a page load: its session lookup also reads the user's accounts (the account menu)
+STATIC_PREFIX = "/static/"
 CSRF_COOKIE = "csrftoken"
 CSRF_HEADER = "x-csrftoken"
 
@@ -64,7 +66,8 @@ class AuthMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         """Resolve the caller, refuse a bad token or a cookie-authenticated API write without CSRF header.
 
-        Before passing the request on, applies grant changes other processes made, at
+        Requests for static files are left anonymous (no session lookup). Before passing
+        the request on, applies grant changes other processes made, at
         most once per `authz_sync_seconds`.
         """
         state = scope.setdefault("state", {})
@@ -79,8 +82,11 @@ class AuthMiddleware(ASGIMiddleware):
                 return
             state["user_id"] = user_id
             state["via_token"] = True
+        elif scope["path"].startswith(STATIC_PREFIX):
+            pass  # public files: nobody needs to know who asks
         elif token := conn.cookies.get(sessions.COOKIE_NAME):
-            current = await sessions.load(token, self.settings.session_days)
+            page_load = scope.get("method") in PAGE_METHODS and not scope["path"].startswith("/api/")
+            current = await sessions.load(token, self.settings.session_days, with_accounts=page_load)
             if current is not None:
                 state["session"] = current
                 state["user_id"] = current.user_id

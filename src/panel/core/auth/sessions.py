@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from panel.core import db
+from panel.core.accounts.tables import Account, Membership
 from panel.core.auth.tables import Session, User
 
 COOKIE_NAME = "panel_session"
@@ -29,9 +31,24 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+@dataclass(frozen=True, slots=True)
+class SessionAccount:
+    """An account the session's user belongs to, as the session lookup read it."""
+
+    id: int
+    name: str
+    status: str
+    owner_id: int | None
+
+
 @dataclass
 class CurrentSession:
-    """The session behind a request, with its user."""
+    """The session behind a request, with its user.
+
+    `accounts` is every account the user belongs to (by name) when the lookup was
+    asked for them (page loads), else None. `impersonator_email` is '' unless staff
+    are impersonating.
+    """
 
     id: int
     user_id: int
@@ -42,6 +59,8 @@ class CurrentSession:
     expires_at: datetime
     last_seen_at: datetime
     data: dict[str, Any] = field(default_factory=dict)
+    impersonator_email: str = ""
+    accounts: tuple[SessionAccount, ...] | None = None
 
 
 async def create(user_id: int, account_id: int | None, ip: str, user_agent: str, days: int) -> str:
@@ -63,39 +82,52 @@ async def create(user_id: int, account_id: int | None, ip: str, user_agent: str,
     return token
 
 
-async def load(token: str, days: int) -> CurrentSession | None:
-    """The live session for a token, or None if unknown, expired or the user is disabled."""
-    row = await (
-        Session.select(
-            Session.id,
-            Session.account_id,
-            Session.impersonator_id,
-            Session.expires_at,
-            Session.last_seen_at,
-            Session.user.id,
-            Session.user.email,
-            Session.user.name,
-            Session.user.is_active,
-        )
-        .where(Session.token_hash == token_hash(token))
-        .first()
-    )
-    if row is None:
+_S, _U, _M, _A = (t._meta.tablename for t in (Session, User, Membership, Account))
+_SESSION_COLUMNS = (
+    "s.id, s.account_id, s.impersonator_id, s.expires_at, s.last_seen_at, "
+    "u.id AS user_id, u.email, u.name, u.is_active, i.email AS impersonator_email"
+)
+_SESSION_FROM = f'{_S} s JOIN {_U} u ON u.id = s."user" LEFT JOIN {_U} i ON i.id = s.impersonator_id'
+SESSION_SQL = f"SELECT {_SESSION_COLUMNS} FROM {_SESSION_FROM} WHERE s.token_hash = {{}}"  # noqa: S608 (no input)
+"""The session, its user and the impersonating staff user's email: one indexed read."""
+SESSION_WITH_ACCOUNTS_SQL = (
+    f"SELECT {_SESSION_COLUMNS}, a.id AS a_id, a.name AS a_name, a.status AS a_status, a.owner AS a_owner "  # noqa: S608
+    f'FROM {_SESSION_FROM} LEFT JOIN {_M} m ON m."user" = u.id LEFT JOIN {_A} a ON a.id = m.account '
+    "WHERE s.token_hash = {} ORDER BY a.name, a.id"
+)
+"""The same, one row per account the user belongs to (what every page's account menu shows)."""
+
+
+async def load(token: str, days: int, with_accounts: bool = False) -> CurrentSession | None:
+    """The live session for a token, or None if unknown, expired or the user is disabled.
+
+    One query, run on every request: so a session ended or a user disabled elsewhere
+    stops working at the next request. `with_accounts` also reads the user's accounts
+    (in the same query) for pages that show the account menu.
+    """
+    rows = await db.fetch(SESSION_WITH_ACCOUNTS_SQL if with_accounts else SESSION_SQL, token_hash(token))
+    if not rows:
         return None
+    row = rows[0]
     now = datetime.now(UTC)
-    if row["expires_at"] <= now or not row["user.is_active"]:
+    if row["expires_at"] <= now or not row["is_active"]:
         await Session.delete().where(Session.id == row["id"])
         return None
     current = CurrentSession(
         id=row["id"],
-        user_id=row["user.id"],
-        email=row["user.email"],
-        name=row["user.name"],
+        user_id=row["user_id"],
+        email=row["email"],
+        name=row["name"],
         account_id=row["account_id"],
         impersonator_id=row["impersonator_id"],
         expires_at=row["expires_at"],
         last_seen_at=row["last_seen_at"],
+        impersonator_email=row["impersonator_email"] or "",
     )
+    if with_accounts:
+        current.accounts = tuple(
+            SessionAccount(r["a_id"], r["a_name"], r["a_status"], r["a_owner"]) for r in rows if r["a_id"] is not None
+        )
     if now - row["last_seen_at"] > TOUCH_EVERY:
         await Session.update({Session.last_seen_at: now, Session.expires_at: now + timedelta(days=days)}).where(
             Session.id == current.id

@@ -12,7 +12,7 @@ from panel import __version__
 from panel.core.billing import admin_credit_routes, admin_routes, api, queries, routes
 from panel.core.billing.gateways import BankTransfer, CreditGateway
 from panel.gateways import PaymentGateway
-from panel.plugin import DashboardWidget, NavItem, PluginMeta, hookimpl
+from panel.plugin import DashboardStat, DashboardWidget, NavItem, PluginMeta, hookimpl
 from panel.settings import Setting, Settings
 
 PLUGIN_META = PluginMeta(
@@ -62,6 +62,7 @@ def panel_register_nav_items(register: Callable[[NavItem], None], area: str) -> 
         register(NavItem("Invoices", "/invoices", "invoice:*", "list", order=30))
         register(NavItem("Credit", "/credit", "credit", "read", order=31))
         register(NavItem("Payment methods", "/payment-methods", "payment_method:*", "list", order=32))
+        register(NavItem("Transactions", "/transactions", "invoice:*", "list", order=33))
     elif area == "admin":
         register(NavItem("Invoices", "/admin/invoices", "invoice:*", "list", order=20))
         register(NavItem("Payments", "/admin/payments", "payment:*", "list", order=21))
@@ -84,5 +85,25 @@ def panel_register_dashboard_widgets(register: Callable[[DashboardWidget], None]
     register(
         DashboardWidget(
             "billing", "Billing", "billing/widget.html", "invoice:*", "list", order=30, load=queries.dashboard_summary
+        )
+    )
+
+
+@hookimpl
+def panel_register_dashboard_stats(register: Callable[[DashboardStat], None]) -> None:
+    register(
+        DashboardStat(
+            "billing.unpaid",
+            "Unpaid",
+            "invoice:*",
+            "list",
+            order=20,
+            load=queries.unpaid_stat,
+            href="/invoices?status=unpaid",
+        )
+    )
+    register(
+        DashboardStat(
+            "billing.credit", "Credit balance", "credit", "read", order=30, load=queries.credit_stat, href="/credit"
         )
     )

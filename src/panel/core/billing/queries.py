@@ -283,20 +283,93 @@ async def get_invoice(invoice_id: int, gateways: Mapping[str, Any], account_id: 
     )
 
 
-async def dashboard_summary(request: Any) -> dict[str, Any]:
-    """The home page's billing panel: unpaid invoices and what is due, per currency (one query)."""
+HOME_UNPAID_LIMIT = 10
+"""How many unpaid invoices the home page lists (oldest due first); the rest are one click away."""
+
+
+@dataclass(frozen=True)
+class HomeBilling:
+    """What the home page shows of billing: unpaid invoices, what is due, and the credit."""
+
+    unpaid_count: int
+    due_texts: list[str]
+    unpaid: list[InvoiceRow]
+    credit_texts: list[str]
+
+
+async def home_billing(account_id: int) -> HomeBilling:
+    """Unpaid invoices (the first `HOME_UNPAID_LIMIT`, oldest due first), the totals due per currency, the credit.
+
+    Three queries whatever the account holds: the totals, the listed invoices, the
+    credit balances.
+    """
+    from piccolo.query.functions.aggregate import Count, Sum
+
     from panel.core.billing.credit import balances
 
-    account_id = request.state.account_id
-    rows = await Invoice.select(Invoice.currency, Invoice.total, Invoice.amount_paid).where(
-        (Invoice.account == account_id) & (Invoice.status == InvoiceStatus.UNPAID)
+    where = (
+        (Invoice.account == account_id)
+        & (Invoice.status == InvoiceStatus.UNPAID)
+        & (Invoice.kind == InvoiceKind.INVOICE)
     )
-    due: dict[str, int] = {}
-    for r in rows:
-        due[r["currency"]] = due.get(r["currency"], 0) + int(r["total"]) - int(r["amount_paid"])
+    sums = await (
+        Invoice.select(
+            Invoice.currency,
+            Count(Invoice.id, alias="n"),
+            Sum(Invoice.total, alias="total"),
+            Sum(Invoice.amount_paid, alias="paid"),
+        )
+        .where(where)
+        .group_by(Invoice.currency)
+    )
+    rows = await (
+        Invoice.select(*_ROW_COLUMNS)
+        .where(where)
+        .order_by(Invoice.due_date)
+        .order_by(Invoice.id)
+        .limit(HOME_UNPAID_LIMIT)
+    )
+    due = {str(r["currency"]): int(r["total"] or 0) - int(r["paid"] or 0) for r in sums}
     credit = await balances(account_id)
+    return HomeBilling(
+        unpaid_count=sum(int(r["n"]) for r in sums),
+        due_texts=[format_money(v, c) for c, v in sorted(due.items())],
+        unpaid=[_row(r) for r in rows],
+        credit_texts=[format_money(v, c) for c, v in credit.items() if v],
+    )
+
+
+async def home_billing_of(request: Any) -> HomeBilling:
+    """`home_billing` of the current account, loaded once per request (the tiles and the widget share it)."""
+    from panel.core.accounts.home import once
+
+    account_id = int(request.state.account_id)
+    return await once(request, "billing", lambda: home_billing(account_id))
+
+
+async def dashboard_summary(request: Any) -> dict[str, Any]:
+    """The home page's billing panel: unpaid invoices with what is due per currency, and the credit."""
+    from panel.core.billing.guards import client_abilities
+
+    found = await home_billing_of(request)
+    can = client_abilities(request, int(request.state.account_id))
     return {
-        "unpaid_count": len(rows),
-        "due_texts": [format_money(v, c) for c, v in sorted(due.items())],
-        "credit_texts": [format_money(v, c) for c, v in credit.items() if v],
+        "unpaid_count": found.unpaid_count,
+        "due_texts": found.due_texts,
+        "unpaid": found.unpaid,
+        "more": found.unpaid_count > len(found.unpaid),
+        "credit_texts": found.credit_texts if can["credit"] else [],
+        "can_pay": can["pay"],
     }
+
+
+async def unpaid_stat(request: Any) -> str:
+    """The "Unpaid" tile: what is due on the account's invoices ("0" when nothing is)."""
+    found = await home_billing_of(request)
+    return ", ".join(found.due_texts) or "0"
+
+
+async def credit_stat(request: Any) -> str:
+    """The "Credit balance" tile: the account's credit per currency ("0" when it has none)."""
+    found = await home_billing_of(request)
+    return ", ".join(found.credit_texts) or "0"

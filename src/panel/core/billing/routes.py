@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Template
 
 from panel.core.audit.context import audit_context
-from panel.core.billing import cards, credit, guards, invoicing, methods, payments, queries
+from panel.core.billing import cards, credit, guards, invoicing, methods, payments, queries, transactions
 from panel.core.billing.gateways import bank_instructions, offers
 from panel.core.billing.paging import PAGE_SIZE
 from panel.core.billing.pdf import invoice_pdf
@@ -67,6 +67,23 @@ async def invoice_list(
         statuses=InvoiceStatus.ALL,
         page_url=page_url,
         can=guards.client_abilities(request, account_id),
+    )
+
+
+# -- transactions -------------------------------------------------------------------------
+
+
+@get("/transactions", authz=guards.LIST)
+async def transaction_list(request: Request[Any, Any, Any], page_no: FromQuery[int] = 1) -> Template:
+    """The account's payments, refunds and credit movements, newest first, with pages."""
+    found = await transactions.list_transactions(
+        request.state.account_id, request.app.state.payment_gateways, PAGE_SIZE, (max(page_no, 1) - 1) * PAGE_SIZE
+    )
+    return await page(
+        request,
+        "billing/transactions.html",
+        found=found,
+        page_url=lambda n: "/transactions?" + urlencode({"page_no": n}),
     )
 
 
@@ -330,6 +347,7 @@ async def default_method(request: Request[Any, Any, Any], method_id: FromPath[in
 
 PAGE_ROUTES = [
     invoice_list,
+    transaction_list,
     invoice_page,
     pay_page,
     invoice_pdf_download,

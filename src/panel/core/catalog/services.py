@@ -20,17 +20,11 @@ from panel.core.catalog.tables import (
     ProductKind,
 )
 from panel.core.stores.validation import as_bool
-from panel.errors import NotFound, PanelError, ValidationFailed
+from panel.errors import InUse, NotFound, ValidationFailed
 from panel.product_types import ProductType
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 PAGE_SIZE = 100
-
-
-class InUse(PanelError):
-    """Something still refers to what was to be deleted."""
-
-    status_code = 409
 
 
 @dataclass(frozen=True)

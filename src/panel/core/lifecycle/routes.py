@@ -90,7 +90,8 @@ async def cancel_submit(request: Request[Any, Any, Any], service_id: FromPath[in
 
 @post("/services/{service_id:int}/cancel/withdraw", authz=MANAGE)
 async def cancel_withdraw(request: Request[Any, Any, Any], service_id: FromPath[int]) -> Response[Any]:
-    """Withdraw the open request of this service."""
+    """Withdraw the open request of this service (another account's service: 404)."""
+    await cancellations.service_row(request.state.account_id, service_id)
     existing = await cancellations.open_request(service_id)
     if existing is None or existing.account_id != request.state.account_id:
         return redirect(request, f"/services/{service_id}/cancel")

@@ -320,6 +320,53 @@ async def add_item(cart_id: int, product_types: Mapping[str, ProductType], wante
     return item_id
 
 
+async def add_service_addon(cart_id: int, account_id: int, service_id: int, addon_id: int, cycle: str) -> int:
+    """Put an addon for a service the account already has in the cart; returns the cart item's id.
+
+    Refused with a clear reason (nothing added): a service of another account
+    (`NotFound`), a service that is not active, an addon that does not go with the
+    service's product, one the service already has, or one the cart's store does not
+    sell in that cycle. The same addon for the same service twice is one item.
+    """
+    from panel.core.services.tables import Service, ServiceStatus
+
+    service = await (
+        Service.select(Service.id, Service.product, Service.status, Service.label)
+        .where((Service.id == service_id) & (Service.account == account_id))
+        .first()
+    )
+    if service is None:
+        raise NotFound("No such service in this account.")
+    if service["status"] != ServiceStatus.ACTIVE:
+        raise ValidationFailed({"addon": "Addons can be ordered for active services only."})
+    if not await ProductAddon.exists().where(
+        (ProductAddon.product == service["product"]) & (ProductAddon.addon == addon_id)
+    ):
+        raise ValidationFailed({"addon": "That addon cannot be ordered for this service."})
+    if await Service.exists().where(
+        (Service.parent == service_id) & (Service.product == addon_id) & Service.status.is_in(list(ServiceStatus.LIVE))
+    ):
+        raise ValidationFailed({"addon": "This service has that addon already."})
+    cart = await cart_row(cart_id)
+    await pricing.quote(int(cart["store"]), addon_id, cycle)
+    async with db.write_transaction():
+        there = await (
+            CartItem.select(CartItem.id)
+            .where((CartItem.cart == cart_id) & (CartItem.for_service == service_id) & (CartItem.product == addon_id))
+            .first()
+        )
+        if there is not None:
+            await CartItem.update({CartItem.cycle: cycle}).where(CartItem.id == there["id"])
+            item_id = int(there["id"])
+        else:
+            row = await CartItem.insert(
+                CartItem(cart=cart_id, product=addon_id, cycle=cycle, quantity=1, for_service=service_id)
+            ).returning(CartItem.id)
+            item_id = int(row[0]["id"])
+        await _touch(cart_id)
+    return item_id
+
+
 async def _check_term(store_id: int, product_type: str, cycle: str, name: str) -> None:
     """Refuse a cycle shorter than a minimum term the store wants paid in advance."""
     from panel.core.stores.services import get_store, minimum_term_problem
@@ -352,10 +399,11 @@ async def change_item(cart_id: int, item_id: int, cycle: str | None = None, quan
     changes: dict[Any, Any] = {}
     if cycle is not None and cycle != item["cycle"]:
         await pricing.quote(int(cart["store"]), int(item["product"]), cycle)
-        info = lines.require_product((await lines.products([int(item["product"])])).get(int(item["product"])))
+        found = (await lines.products([int(item["product"])])).get(int(item["product"]))
+        info = found if item["for_service"] is not None and found else lines.require_product(found)
         await _check_term(int(cart["store"]), info.product_type, cycle, info.name)
         changes[CartItem.cycle] = cycle
-    if quantity is not None and item["parent"] is None:
+    if quantity is not None and item["parent"] is None and item["for_service"] is None:
         changes[CartItem.quantity] = lines.check_quantity(quantity)
     if not changes:
         return

@@ -72,6 +72,8 @@ class PricedItem:
     option_text: str = ""
     cycles: list[str] = field(default_factory=list)
     addons: list[PricedItem] = field(default_factory=list)
+    for_service: int | None = None
+    for_service_label: str = ""
 
     @property
     def cycle_label(self) -> str:
@@ -214,6 +216,7 @@ async def price_item(store_id: int, info: ProductInfo, row: Mapping[str, Any]) -
         options=options,
         fields=dict(row["fields"] or {}),
         option_text=option_text(info.options, options),
+        for_service=row.get("for_service"),
     )
     offered = await pricing.quotes(store_id, info.id)
     item.cycles = [q.cycle for q in offered]
@@ -238,6 +241,7 @@ async def price_rows(store_id: int, rows: Sequence[Mapping[str, Any]]) -> list[P
         if info is None:
             continue
         priced[row["id"]] = await price_item(store_id, info, row)
+    await _name_services([x for x in priced.values() if x.for_service is not None])
     top: list[PricedItem] = []
     for item in priced.values():
         parent = priced.get(item.parent_id) if item.parent_id else None
@@ -247,6 +251,19 @@ async def price_rows(store_id: int, rows: Sequence[Mapping[str, Any]]) -> list[P
         elif item.parent_id is None:
             top.append(item)
     return top
+
+
+async def _name_services(items: Sequence[PricedItem]) -> None:
+    """Label the addons bought for existing services with their service's name (one query)."""
+    if not items:
+        return
+    from panel.core.services.tables import Service
+
+    ids = sorted({int(x.for_service) for x in items if x.for_service is not None})
+    rows = await Service.select(Service.id, Service.label, Service.product.name).where(Service.id.is_in(ids))
+    names = {int(r["id"]): r["label"] or r["product.name"] or "" for r in rows}
+    for item in items:
+        item.for_service_label = names.get(int(item.for_service or 0), "")
 
 
 def units(items: Sequence[PricedItem]) -> list[Unit]:

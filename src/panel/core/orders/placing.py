@@ -133,7 +133,7 @@ async def _fields_again(
         ptype = product_types.get(item.product_type)
         if ptype is None:
             raise ValidationFailed({f"item_{item.id}": f"{item.name} cannot be ordered right now."})
-        if item.parent_id is not None:
+        if item.parent_id is not None or item.for_service is not None:
             out[item.id] = {}
             continue
         try:
@@ -141,6 +141,24 @@ async def _fields_again(
         except ValidationFailed as exc:
             raise ValidationFailed({f"item_{item.id}": f"{item.name}: {exc.message}"}) from exc
     return out
+
+
+async def _check_for_services(account_id: int, items: list[lines.PricedItem]) -> None:
+    """Refuse addons for services that are not the ordering account's active services (any more)."""
+    wanted = {int(i.for_service): i for i in items if i.for_service is not None}
+    if not wanted:
+        return
+    from panel.core.services.tables import Service, ServiceStatus
+
+    rows = await Service.select(Service.id).where(
+        Service.id.is_in(sorted(wanted)) & (Service.account == account_id) & (Service.status == ServiceStatus.ACTIVE)
+    )
+    ok = {int(r["id"]) for r in rows}
+    for service_id, item in wanted.items():
+        if service_id not in ok:
+            raise ValidationFailed(
+                {f"item_{item.id}": f"{item.name} is for a service that is not an active service of this account."}
+            )
 
 
 def _label(product_types: Mapping[str, ProductType], line: UnitTotal, fields: Mapping[str, Any]) -> str:
@@ -170,6 +188,7 @@ async def place_order(
         cart, items = await _priced(cart_id)
         store_id, currency = int(cart["store"]), str(cart["currency"])
         await check_store(account_id, store_id)
+        await _check_for_services(account_id, items)
         units = lines.units(items)
         fields = await _fields_again(product_types, items)
         promotion: Promotion | None = None
@@ -262,6 +281,7 @@ async def _write_items(
         unit, item = line.unit, by_id[line.unit.item_id]
         unit_fields = dict(fields.get(unit.item_id, {}))
         parent = parent_of_unit.get(unit.parent_item_id) if unit.parent_item_id else None
+        parent_service = parent[1] if parent else item.for_service
         row = await OrderItem.insert(
             OrderItem(
                 order=order_id,
@@ -293,13 +313,15 @@ async def _write_items(
             options=item.options,
             fields=unit_fields,
             order_item_id=order_item_id,
-            parent_id=parent[1] if parent else None,
+            parent_id=parent_service,
         )
         await OrderItem.update({OrderItem.service_id: service_id}).where(OrderItem.id == order_item_id)
         if unit.parent_item_id is None:
             parent_of_unit[unit.item_id] = (order_item_id, service_id)
         cycle = Cycle.LABELS.get(unit.cycle, unit.cycle)
         described = f"{label} – {unit.name}" if label != unit.name else unit.name
+        if item.for_service is not None and item.for_service_label:
+            described = f"{described} for {item.for_service_label}"
         drafts.append(
             LineDraft(
                 description=f"{described} ({cycle})",

@@ -45,7 +45,11 @@ class Cart(Table, tablename="panel_order_cart"):
 
 
 class CartItem(Table, tablename="panel_order_cart_item"):
-    """A product in a cart, with its cycle, option choices and checkout fields."""
+    """A product in a cart, with its cycle, option choices and checkout fields.
+
+    An addon is either under its product's item (`parent`), or, bought later for a
+    service the account already has, on its own with `for_service` naming that service.
+    """
 
     id: Serial  # added by Piccolo; declared for type checkers
 
@@ -56,6 +60,7 @@ class CartItem(Table, tablename="panel_order_cart_item"):
     quantity = Integer(default=1)
     options = JSON(default="{}")
     fields = JSON(default="{}")
+    for_service = Integer(null=True, default=None)
 
 
 class PromoKind:

@@ -11,7 +11,7 @@ from litestar.types import ControllerRouterHandler
 
 from panel import __version__
 from panel.core.jobs.queue import JobHandler
-from panel.plugin import DashboardWidget, NavItem, PluginMeta, hookimpl
+from panel.plugin import DashboardStat, DashboardWidget, NavItem, PluginMeta, hookimpl
 from panel.product_types import ProductType
 from panel.settings import Settings
 
@@ -66,10 +66,17 @@ def panel_register_nav_items(register: Callable[[NavItem], None], area: str) -> 
         register(NavItem("Tasks", "/admin/tasks", "admin:tasks", "list", order=31))
 
 
-async def _services_widget(request: Request[Any, Any, Any]) -> Mapping[str, Any]:
+async def _active_services(request: Request[Any, Any, Any]) -> int:
+    """The account's active services, counted once per request (the tile and the widget share it)."""
+    from panel.core.accounts.home import once
     from panel.core.services.services import count_active
 
-    return {"active": await count_active(request.state.account_id)}
+    account_id = int(request.state.account_id)
+    return await once(request, "services.active", lambda: count_active(account_id))
+
+
+async def _services_widget(request: Request[Any, Any, Any]) -> Mapping[str, Any]:
+    return {"active": await _active_services(request)}
 
 
 @hookimpl
@@ -77,6 +84,15 @@ def panel_register_dashboard_widgets(register: Callable[[DashboardWidget], None]
     register(
         DashboardWidget(
             "services", "Services", "services/widget.html", "service:*", "list", order=30, load=_services_widget
+        )
+    )
+
+
+@hookimpl
+def panel_register_dashboard_stats(register: Callable[[DashboardStat], None]) -> None:
+    register(
+        DashboardStat(
+            "services.active", "Active services", "service:*", "list", order=10, load=_active_services, href="/services"
         )
     )
 

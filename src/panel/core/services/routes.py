@@ -12,15 +12,17 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Template
 
 from panel.core.audit.context import audit_context
 from panel.core.authz.guard import requires
-from panel.core.services import lifecycle, services
+from panel.core.orders import cart as carts
+from panel.core.orders.cart_routes import set_cart_cookie, visitor_of
+from panel.core.services import addons, lifecycle, services
 from panel.core.services.services import PAGE_SIZE, ServiceDetail, ServiceRow
-from panel.core.web.pages import allowed, page
+from panel.core.web.pages import allowed, page, redirect
 from panel.errors import Forbidden, ValidationFailed
 from panel.product_types import ClientAction
 
@@ -76,6 +78,8 @@ async def _detail_page(
         can_password=can_manage and await _has_password(request, service),
         client_data=[(label, service.data[key]) for key, label in CLIENT_DATA if service.data.get(key)],
         link_url=_safe_url(service.client_area_url) or "/",
+        addons=await addons.addon_offers(account_id, service) if service.status == "active" else [],
+        can_order=allowed(request, "order:*", "create", f"acct:{account_id}"),
         notice=notice,
         error=error,
     )
@@ -130,7 +134,30 @@ async def set_password(request: Request[Any, Any, Any], service_id: FromPath[int
     return await _detail_page(request, service_id, notice=message)
 
 
-PAGE_ROUTES = [service_list, service_page, run_action, set_password]
+@post("/services/{service_id:int}/addons", authz=requires("service:{service_id}", "read"))
+async def order_addon(request: Request[Any, Any, Any], service_id: FromPath[int]) -> Response[Any]:
+    """Put an addon for this service in the cart (members who may place orders), then show the cart."""
+    account_id = request.state.account_id
+    if not allowed(request, "order:*", "create", f"acct:{account_id}"):
+        raise Forbidden("You may not place orders in this account.")
+    form = await request.form()
+    addon = str(form.get("addon_id") or "").strip()
+    opened = await carts.open_cart(visitor_of(request), create=True)
+    try:
+        if not addon.isdigit():
+            raise ValidationFailed({"addon": "Choose an addon."})
+        await carts.add_service_addon(
+            carts.cart_id_of(opened), account_id, service_id, int(addon), str(form.get("cycle") or "").strip()
+        )
+    except ValidationFailed as exc:
+        response: Response[Any] = await _detail_page(request, service_id, error=exc.message, status_code=422)
+    else:
+        response = redirect(request, "/cart?done=added")
+    set_cart_cookie(response, request, opened.token)
+    return response
+
+
+PAGE_ROUTES = [service_list, service_page, run_action, set_password, order_addon]
 
 
 # -- API ----------------------------------------------------------------------------------

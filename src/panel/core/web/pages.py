@@ -13,31 +13,46 @@ from panel.core.auth.services import staff_roles
 from panel.core.authz.engine import Authorizer, AuthzRequest
 from panel.plugin import NavItem
 
+_ACCOUNTS_KEY = "panel_my_accounts"
 
-def _mode(request: Request[Any, Any, Any]) -> str:
-    return "mode:impersonation" if request.state.get("impersonator_id") else "mode:normal"
+
+def _state(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The request's state as the plain dict behind `request.state` (which builds a wrapper on every access)."""
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    return state
+
+
+def _mode(state: dict[str, Any]) -> str:
+    return "mode:impersonation" if state.get("impersonator_id") else "mode:normal"
 
 
 def allowed(request: Request[Any, Any, Any], obj: str, action: str, dom: str) -> bool:
     """Ask the rules engine about the current user (used to hide what they cannot do)."""
-    authz: Authorizer = request.app.state.authz
-    user_id = request.state.get("user_id")
+    state = _state(request)
+    user_id = state.get("user_id")
     if user_id is None:
         return False
-    return authz.allowed(AuthzRequest(f"user:{user_id}", "", dom, obj, action, _mode(request)))
+    authz: Authorizer = request.app.state.authz
+    return authz.allowed(AuthzRequest(f"user:{user_id}", "", dom, obj, action, _mode(state)))
 
 
 async def visible_nav(request: Request[Any, Any, Any], area: str) -> list[NavItem]:
     """Navigation items of an area that the current user may follow."""
-    items: list[NavItem] = request.app.state.nav.get(area, [])
+    state = _state(request)
+    user_id = state.get("user_id")
+    if user_id is None:
+        return []
     if area == "admin":
         dom = "platform"
     else:
-        account_id = request.state.get("account_id")
+        account_id = state.get("account_id")
         if account_id is None:
             return []
         dom = f"acct:{account_id}"
-    shown = [i for i in items if allowed(request, i.obj, i.action, dom)]
+    items: list[NavItem] = request.app.state.nav.get(area, [])
+    authz: Authorizer = request.app.state.authz
+    sub, mode = f"user:{user_id}", _mode(state)
+    shown = [i for i in items if authz.allowed(AuthzRequest(sub, "", dom, i.obj, i.action, mode))]
     return [i for i in shown if i.visible is None or await i.visible(request)]
 
 
@@ -54,6 +69,28 @@ def wants_fragment(request: Request[Any, Any, Any]) -> bool:
     return headers.get("hx-request") == "true" and headers.get("hx-target") == "main"
 
 
+async def my_accounts(request: Request[Any, Any, Any]) -> list[accounts.AccountSummary]:
+    """The current user's accounts, by name: as the session lookup read them on a page load, else one query.
+
+    Kept for the rest of the request, so the account menu and a handler asking again
+    cost nothing more.
+    """
+    state = _state(request)
+    known: list[accounts.AccountSummary] | None = state.get(_ACCOUNTS_KEY)
+    if known is not None:
+        return known
+    user_id = state.get("user_id")
+    session = state.get("session")
+    if user_id is None:
+        known = []
+    elif session is not None and session.accounts is not None and session.user_id == user_id:
+        known = accounts.summaries(session.accounts, user_id)
+    else:
+        known = await accounts.accounts_of(user_id)
+    state[_ACCOUNTS_KEY] = known
+    return known
+
+
 async def page(
     request: Request[Any, Any, Any],
     template: str,
@@ -62,21 +99,29 @@ async def page(
     **context: Any,
 ) -> Template:
     """Render a page of the client or admin area with the shared context."""
-    user_id = request.state.get("user_id")
-    account_id = request.state.get("account_id")
-    my_accounts = await accounts.accounts_of(user_id) if user_id is not None else []
-    current = next((a for a in my_accounts if a.id == account_id), None)
+    state = _state(request)
+    user_id = state.get("user_id")
+    account_id = state.get("account_id")
+    session = state.get("session")
+    found = await my_accounts(request)
+    impersonator_id = state.get("impersonator_id")
+    if impersonator_id is None:
+        impersonator_email = ""
+    elif session is not None and session.impersonator_id == impersonator_id:
+        impersonator_email = session.impersonator_email  # read with the session
+    else:
+        impersonator_email = await audit.email_of(impersonator_id)
     base = {
         "area": area,
         "layout": "layouts/fragment.html" if wants_fragment(request) else f"layouts/{area}.html",
-        "user_email": request.state.session.email if request.state.get("session") else "",
-        "user_name": request.state.session.name if request.state.get("session") else "",
-        "accounts": my_accounts,
-        "current_account": current,
+        "user_email": session.email if session else "",
+        "user_name": session.name if session else "",
+        "accounts": found,
+        "current_account": next((a for a in found if a.id == account_id), None),
         "nav": await visible_nav(request, area) if user_id is not None else [],
         "is_staff": bool(user_id is not None and staff_roles(request.app.state.authz, user_id)),
-        "impersonating": bool(request.state.get("impersonator_id")),
-        "impersonator_email": await audit.email_of(request.state.get("impersonator_id")),
+        "impersonating": bool(impersonator_id),
+        "impersonator_email": impersonator_email,
         "slot": lambda name: _slot(request, name, context),
     }
     return Template(template_name=template, context={**base, **context}, status_code=status_code)

@@ -1,0 +1,1 @@
+"""Core feature: knowledgebase: categories, articles, search."""

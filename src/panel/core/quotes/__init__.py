@@ -1,0 +1,1 @@
+"""Core feature: quotes: staff offers a client accepts."""

@@ -1,0 +1,1 @@
+"""Core feature: support desk: departments, tickets, replies, attachments, email piping."""
