@@ -29,10 +29,11 @@ lint: uv ## ruff and mypy
 	$(UV) run --locked ruff format --check src plugins tests bench
 	$(UV) run --locked mypy src
 
-bench: uv ## Benchmarks: rules engine, clients list, daily renewal run (print figures and ratios to targets)
+bench: uv ## Benchmarks: rules engine, clients list, daily renewal run, client-area pages (figures and ratios to targets)
 	$(UV) run --locked python bench/authz.py
 	$(UV) run --locked python bench/clients_list.py
 	$(UV) run --locked python bench/renewals.py
+	$(UV) run --locked python bench/client_area.py
 
 docs: ## Where the docs are
 	@ls docs

@@ -1,4 +1,4 @@
-"""Fixtures of the concurrency tests: the app served over real HTTP (uvicorn on a thread), data made first."""
+"""Fixtures of the concurrency tests: the app served over real HTTP (uvicorn on a thread), data made beforehand."""
 
 from __future__ import annotations
 
