@@ -1,7 +1,7 @@
 """Benchmark of the client area at hosting-provider scale, beside a bare Litestar page, on SQLite and PostgreSQL.
 
 Usage: uv run python bench/client_area.py [--accounts 100000] [--tickets 100000] [--db sqlite|postgres|both]
-       [--pg-url URL] [--workers 1] [--connections 32] [--seconds 10] [--profile]
+       [--pg-url URL] [--workers CORES] [--connections 32] [--seconds 5] [--rounds 3] [--profile]
 
 Migrates a fresh database and fills it by bulk insert: N accounts, each with its owner
 (a user), membership and grants; T support tickets with their first message, spread
@@ -324,8 +324,11 @@ class Load:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text.strip()).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if found is None:
+        raise RuntimeError(f"wrk printed a latency this script cannot read: {text!r}")
+    value, unit = found.groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
 def wrk(url: str, cookie: str, connections: int, seconds: int) -> Load:
@@ -335,8 +338,8 @@ def wrk(url: str, cookie: str, connections: int, seconds: int) -> Load:
     subprocess.run([*base, "-d2s", url], check=True, capture_output=True)
     out = subprocess.run([*base, f"-d{seconds}s", url], check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
@@ -417,27 +420,41 @@ def report(kind: str, label: str, load: Load, bare: Load | None, target: float |
     print(line, flush=True)
 
 
+def median_load(loads: list[Load]) -> Load:
+    """The run with the median requests per second (its latencies with it)."""
+    return sorted(loads, key=lambda x: x.rps)[len(loads) // 2]
+
+
 def run_load(kind: str, url: str, data: Path, args: argparse.Namespace) -> None:
-    """Serve the bare app and the panel in turn and load them."""
+    """Serve the bare app and the panel side by side; load each page in turn, `--rounds` times; report medians.
+
+    Taking turns, round after round, spreads whatever else the machine does over all
+    pages alike, so the ratios hold even when the absolute figures move.
+    """
     env = environment(url, data)
     log = data / "server.log"
     bare_server = serve("bare_app", env, args.workers, log)
-    try:
-        bare = wrk(bare_server.base + "/", "", args.connections, args.seconds)
-    finally:
-        bare_server.stop()
-    print(f"[{kind}] uvicorn, {args.workers} worker(s), wrk -t2 -c{args.connections} -d{args.seconds}s")
-    report(kind, "bare page", bare, None, None, "")
     server = serve("panel_app", env, args.workers, log)
     try:
         cookies = asyncio.run(session_cookies(server.base))
         cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        size = check_page(server.base, "/", cookie, "Client 000001 Hosting")
-        report(kind, "home /", wrk(server.base + "/", cookie, args.connections, args.seconds), bare,
-               TARGET_HOME[kind], size)  # fmt: skip
-        size = check_page(server.base, "/tickets", cookie, "TKT-0000001")
-        report(kind, "tickets /tickets", wrk(server.base + "/tickets", cookie, args.connections, args.seconds), bare,
-               None, size)  # fmt: skip
+        sizes = {
+            "/": check_page(server.base, "/", cookie, "Client 000001 Hosting"),
+            "/tickets": check_page(server.base, "/tickets", cookie, "TKT-0000001"),
+        }
+        runs: dict[str, list[Load]] = {"bare": [], "/": [], "/tickets": []}
+        for _ in range(args.rounds):
+            runs["bare"].append(wrk(bare_server.base + "/", "", args.connections, args.seconds))
+            for path in ("/", "/tickets"):
+                runs[path].append(wrk(server.base + path, cookie, args.connections, args.seconds))
+        bare = median_load(runs["bare"])
+        print(
+            f"[{kind}] uvicorn, {args.workers} worker(s), wrk -t2 -c{args.connections} -d{args.seconds}s, "
+            f"median of {args.rounds} rounds (bare rps: {', '.join(f'{x.rps:.0f}' for x in runs['bare'])})"
+        )
+        report(kind, "bare page", bare, None, None, "")
+        report(kind, "home /", median_load(runs["/"]), bare, TARGET_HOME[kind], sizes["/"])
+        report(kind, "tickets /tickets", median_load(runs["/tickets"]), bare, None, sizes["/tickets"])
         before = log.read_text(errors="replace").count("database is locked")
         ok, failed, seconds = asyncio.run(concurrent_replies(server.base, cookies, args.connections, 10))
         locked = log.read_text(errors="replace").count("database is locked") - before
@@ -449,6 +466,7 @@ def run_load(kind: str, url: str, data: Path, args: argparse.Namespace) -> None:
         )
     finally:
         server.stop()
+        bare_server.stop()
 
 
 # -- profiling in process ------------------------------------------------------------------
@@ -558,9 +576,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--pg-url", default=os.environ.get("PANEL_TEST_PG_URL", ""))
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, for both apps")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers of each app (default: cores)"
+    )
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each page, taken in turns; medians reported")
     parser.add_argument("--profile", type=int, nargs="?", const=300, default=0, help="profile N requests per page")
     return parser.parse_args()
 

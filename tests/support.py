@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -132,7 +134,13 @@ async def empty_tables() -> None:
     transaction.
     """
     from panel.core import db
+    from panel.core.accounts import home
+    from panel.core.announcements.services import forget_home
+    from panel.core.stores.services import forget_resellers
 
+    home.clear_cache()  # what the process kept of rows about to go (ids are used again)
+    forget_home()
+    forget_resellers()
     assert db.state.registry is not None
     tables = {t._meta.tablename: t for app in db.state.registry.app_configs.values() for t in app.table_classes}
     key = frozenset(tables)
@@ -188,3 +196,55 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
     return port
+
+
+_BACKGROUND = ("panel_grant_change", "panel_mail_outbox")  # the rules engine's change feed, the mail deliverer
+
+
+@contextlib.contextmanager
+def recorded_statements() -> Iterator[list[str]]:
+    """The SQL of every statement the app runs inside the block, in any event loop.
+
+    Counts hand-written statements (`db.fetch`) and Piccolo's queries alike; leaves out
+    what runs on its own clock (the rules engine's change feed, the mail deliverer).
+    """
+    from panel.core import db
+    from panel.core.engines import LoopPooledPostgresEngine, PooledSQLiteEngine
+
+    seen: list[str] = []
+
+    def keep(sql: str) -> None:
+        if not any(name in sql for name in _BACKGROUND):
+            seen.append(sql)
+
+    engine = db.engine()
+    patches: list[tuple[type, str, Any]] = []
+    if isinstance(engine, PooledSQLiteEngine):
+        run, inline = PooledSQLiteEngine._run, PooledSQLiteEngine._read_inline
+
+        async def spy_run(self: Any, sql: str, args: Any, querystring: Any) -> Any:
+            keep(sql)
+            return await run(self, sql, args, querystring)
+
+        def spy_inline(self: Any, sql: str, args: Any) -> Any:
+            keep(sql)
+            return inline(self, sql, args)
+
+        patches = [(PooledSQLiteEngine, "_run", spy_run), (PooledSQLiteEngine, "_read_inline", spy_inline)]
+    else:
+        assert isinstance(engine, LoopPooledPostgresEngine)
+        fetch = LoopPooledPostgresEngine._fetch
+
+        async def spy_fetch(self: Any, sql: str, args: Any) -> Any:
+            keep(sql)
+            return await fetch(self, sql, args)
+
+        patches = [(LoopPooledPostgresEngine, "_fetch", spy_fetch)]
+    originals = [(cls, name, cls.__dict__[name]) for cls, name, _ in patches]
+    for cls, name, spy in patches:
+        setattr(cls, name, spy)
+    try:
+        yield seen
+    finally:
+        for cls, name, original in originals:
+            setattr(cls, name, original)

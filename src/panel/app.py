@@ -68,7 +68,7 @@ def create_app(
     plugins = PanelPlugins(settings, extra=extra_plugins, discover=discover)
     secret = require_secret_key(settings)
     db.configure(settings, plugins.piccolo_apps())
-    environment = build_environment(plugins.template_dirs())
+    environment = build_environment(plugins.template_dirs(), reload=settings.debug)
     statics = [
         create_static_files_router(
             path=f"/static/{s.plugin}", directories=[s.directory], opt={OPT_KEY: PUBLIC}, include_in_schema=False

@@ -59,17 +59,36 @@ def panel_register_nav_items(register: Callable[[NavItem], None], area: str) -> 
         register(NavItem("Plugins", "/admin/plugins", "admin:plugins", order=90))
 
 
+MEMBER_COUNT_SQL = f"SELECT count(*) AS n FROM {Membership._meta.tablename} WHERE account = {{}}"  # noqa: S608
+
+
 async def _account_widget(request: Request[Any, Any, Any]) -> Mapping[str, Any]:
+    """Name, status and members of the current account (its row as the page's account menu read it)."""
+    from panel.core.accounts.home import cached
+    from panel.core.web.pages import my_accounts
+
     account_id = request.state.account_id
-    account = await accounts.get_account(account_id)
-    members = await Membership.count().where(Membership.account == account_id)
+    known = next((a for a in await my_accounts(request) if a.id == account_id), None)
+    name, status = (known.name, known.status) if known else (await _name_and_status(account_id))
+    members = await cached(request, "core.members", lambda: _member_count(account_id))
     perms = accounts.permissions_of(request.app.state.authz, request.state.user_id, account_id)
     return {
-        "account_name": account.name,
-        "status": account.status,
+        "account_name": name,
+        "status": status,
         "members": members,
         "access": "owner" if "owner" in perms else ", ".join(perms) or "member",
     }
+
+
+async def _member_count(account_id: int) -> int:
+    from panel.core import db
+
+    return int((await db.fetch(MEMBER_COUNT_SQL, account_id))[0]["n"])
+
+
+async def _name_and_status(account_id: int) -> tuple[str, str]:
+    account = await accounts.get_account(account_id)
+    return account.name, account.status
 
 
 @hookimpl

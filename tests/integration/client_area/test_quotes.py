@@ -4,7 +4,7 @@ invoice, however often) or declines it; expired quotes are refused; and every de
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import factories as f
@@ -224,3 +224,51 @@ async def test_a_client_is_refused_the_staff_quote_pages(client, authz):
     )
     assert created.status_code == 403
     assert await ClientQuote.count() == 0
+
+
+async def test_the_daily_task_expires_sent_quotes_past_their_day_once(client, authz, smtp):
+    from panel.core.audit.tables import AuditEvent
+    from panel.core.billing.invoicing import LineDraft
+    from panel.core.jobs.scheduler import tick
+    from panel.core.jobs.services import enqueue, queue_for, schedule_of
+
+    app = client.app
+    s = await shop()
+    acct = await client_account(authz, "owner@example.com", s.store)
+    past, current, accepted, declined = [await _sent_quote(acct) for _ in range(4)]
+    await services.accept(app.state, acct, accepted, by=BY)
+    await services.decline(acct, declined, by=BY)
+    draft = await services.create_quote(acct, QuoteForm([QuoteLineIn(LineDraft("Draft", 100))], _today(), ""), by=BY)
+    yesterday = _today() - timedelta(days=1)
+    await ClientQuote.update({ClientQuote.valid_until: yesterday}).where(ClientQuote.id != current)
+
+    async def statuses() -> dict[int, str]:
+        return {r["id"]: r["status"] for r in await ClientQuote.select(ClientQuote.id, ClientQuote.status)}
+
+    async def expiries() -> list[str]:
+        rows = await AuditEvent.select(AuditEvent.target).where(AuditEvent.action == "quote.expire")
+        return [r["target"] for r in rows]
+
+    # a scheduled task by default: the scheduler's tick on the day queues it, the worker runs it
+    schedule = schedule_of(app.state.settings, app.state.plugins.job_handlers())
+    assert schedule["quotes.expire"] == "15 0 * * *"
+    seven = datetime.combine(_today(), time(7), tzinfo=UTC)
+    await tick(queue_for(app.state.settings), {"quotes.expire": schedule["quotes.expire"]}, seven)
+    assert await f.run_jobs(app) == 1
+    after = await statuses()
+    assert after == {
+        past: QuoteStatus.EXPIRED,
+        current: QuoteStatus.SENT,
+        accepted: QuoteStatus.ACCEPTED,
+        declined: QuoteStatus.DECLINED,
+        draft: QuoteStatus.DRAFT,
+    }
+    assert await expiries() == [f"quote:{past}"]
+    await f.login_as(client, "owner@example.com")
+    listed = await client.get(f"/api/v1/accounts/{acct}/quotes?status=expired")
+    assert [q["id"] for q in listed.json()["items"]] == [past]
+
+    # run again for the same day, as after a crash: nothing more changes, nothing more is audited
+    await enqueue(app.state.settings, "quotes.expire", {"period": f"{_today().isoformat()}T00:15"}, key="rerun")
+    assert await f.run_jobs(app) == 1
+    assert await statuses() == after and await expiries() == [f"quote:{past}"]

@@ -27,6 +27,13 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
             return await real(self, sql, args, querystring)
 
         monkeypatch.setattr(PooledSQLiteEngine, "_run", spy)
+        real_inline = PooledSQLiteEngine._read_inline
+
+        def spy_inline(self: Any, sql: str, args: Any) -> Any:
+            seen.append(sql)
+            return real_inline(self, sql, args)
+
+        monkeypatch.setattr(PooledSQLiteEngine, "_read_inline", spy_inline)
     else:
         assert isinstance(engine, LoopPooledPostgresEngine)
         real_pg = LoopPooledPostgresEngine._fetch

@@ -1,6 +1,11 @@
-"""Client-area search: each kind only for members who may list it, only the current account, pages and API."""
+"""Client-area search: each kind only for members who may list it, only the current account, pages and API.
+
+Knowledgebase articles in the search box: `test_search_articles.py`.
+"""
 
 from __future__ import annotations
+
+import re
 
 import factories as f
 import pytest
@@ -79,6 +84,7 @@ async def test_owner_finds_every_kind(client, authz, login_as):
         "orders": [f"/orders/{z['order']}"],
         "contacts": [f"/account/contacts/{z['contact']}"],
         "members": [f"/account/users/{z['member']}"],
+        "articles": [],  # the knowledgebase has no zebra
     }
 
 
@@ -97,7 +103,8 @@ async def test_a_member_with_only_invoices_finds_the_invoice_and_nothing_else(cl
 
     auth = await _token(client, "clerk@example.com")
     api = await client.get(f"/api/v1/accounts/{z['account']}/search?q={WORD}", headers=auth)
-    assert api.status_code == 200 and _groups(api.json()) == {"invoices": [f"/invoices/{z['invoice']}"]}
+    assert api.status_code == 200
+    assert _groups(api.json()) == {"invoices": [f"/invoices/{z['invoice']}"], "articles": []}
     assert WORD + ".example" not in api.text and "Zed" not in api.text
 
 
@@ -107,7 +114,8 @@ async def test_a_member_with_no_permission_finds_nothing(client, authz, login_as
     await accounts.add_member(authz, z["account"], plain, [])
     await login_as(client, "plain@example.com")
     page = await client.get(f"/search?q={WORD}")
-    assert page.status_code == 200 and "There is nothing you may search in this account." in page.text
+    # only the knowledgebase, which every member reads: nothing of the account's own
+    assert page.status_code == 200 and re.findall(r'data-kind="(\w+)"', page.text) == ["articles"]
     assert "/invoices/" not in page.text and "/services/" not in page.text
 
 
@@ -127,7 +135,7 @@ async def test_another_accounts_data_is_never_found(client, authz, login_as):
     assert f'href="/services/{mine["service"]}"' in page.text
     assert f"INV-ZEBRA-{theirs['account']}" not in page.text and "Other Zoo" not in page.text
     api = await client.get(f"/api/v1/accounts/{mine['account']}/search?q={WORD}")
-    assert all(len(urls) == 1 for urls in _groups(api.json()).values())
+    assert all(len(urls) == 1 for kind, urls in _groups(api.json()).items() if kind != "articles")
     assert (await client.get(f"/api/v1/accounts/{theirs['account']}/search?q={WORD}")).status_code == 403
 
 

@@ -3,13 +3,18 @@
 Tiles (`DashboardStat`) and widgets (`DashboardWidget`) come from plugins, core's
 features included. Their loaders run one after another on every view of the page;
 loaders that read the same rows share them through `once`, so the page costs a
-fixed number of queries whatever the account holds.
+fixed number of queries whatever the account holds; loaders whose rows move the
+account's data revision (`panel.core.accounts.revisions`) use `cached`, so an
+account whose rows did not change is summarised without a query at all.
 """
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from litestar import Litestar, Request
@@ -20,6 +25,14 @@ from panel.plugin import DashboardStat, DashboardWidget
 T = TypeVar("T")
 
 _MEMO_KEY = "home_memo"
+
+CACHE_SECONDS = 60.0
+"""The longest a cached summary is used, even with the revision unchanged (what depends on the clock: expiry dates)."""
+
+CACHE_ENTRIES = 20_000
+"""Summaries kept per process; the least recently used go first."""
+
+_cache: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
 
 
 @dataclass
@@ -54,6 +67,53 @@ async def once(request: Request[Any, Any, Any], key: str, load: Callable[[], Awa
         memo[key] = await load()
     result: T = memo[key]
     return result
+
+
+def current_revision(request: Request[Any, Any, Any]) -> int | None:
+    """The current account's data revision as the session lookup read it (None: not read, do not cache)."""
+    state = request.scope.get("state", {})
+    session = state.get("session")
+    accounts = getattr(session, "accounts", None)
+    if not accounts:
+        return None
+    account_id = state.get("account_id")
+    return next((a.revision for a in accounts if a.id == account_id), None)
+
+
+async def cached(
+    request: Request[Any, Any, Any], key: str, load: Callable[[], Awaitable[T]], *, per_user: bool = False
+) -> T:
+    """`once(request, key, load)`, kept in this process while the account's data revision stays the same.
+
+    Only for loads that read rows of watched tables (`revisions.watch`) of the current
+    account: any change of those rows, by anyone, gives the account a new revision,
+    which the session lookup reads at the start of the request, so the next view loads
+    again. `per_user` keeps one copy per user (the load reads something of the user's
+    own). A copy is used for at most `CACHE_SECONDS` and only on the day it was made,
+    for what turns with the clock (an offer expiring, an invoice becoming overdue).
+    """
+    revision = current_revision(request)
+    if revision is None:
+        return await once(request, key, load)
+    state = request.scope["state"]
+    day = datetime.now(UTC).date()
+    cache_key = (key, state["account_id"], revision, state.get("user_id") if per_user else None, day)
+    now = time.monotonic()
+    hit = _cache.get(cache_key)
+    if hit is not None and now - hit[0] <= CACHE_SECONDS:
+        _cache.move_to_end(cache_key)
+        value: T = hit[1]
+        return value
+    value = await once(request, key, load)
+    _cache[cache_key] = (now, value)
+    if len(_cache) > CACHE_ENTRIES:
+        _cache.popitem(last=False)
+    return value
+
+
+def clear_cache() -> None:
+    """Forget every cached summary (tests that rebuild the database)."""
+    _cache.clear()
 
 
 async def visible_stats(request: Request[Any, Any, Any]) -> list[LoadedStat]:

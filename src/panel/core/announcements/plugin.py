@@ -58,7 +58,7 @@ def panel_register_nav_items(register: Callable[[NavItem], None], area: str) -> 
 async def _latest(request: Request[Any, Any, Any]) -> Mapping[str, Any]:
     from panel.core.announcements import services
 
-    return {"items": await services.latest()}
+    return {"items": await services.latest_for_home()}
 
 
 @hookimpl

@@ -17,9 +17,8 @@ from litestar.response import Template
 from panel.core.announcements import services
 from panel.core.audit.context import audit_context
 from panel.core.authz.guard import PUBLIC, requires
+from panel.core.content.forms import form_page, markdown_preview, submit_or_preview
 from panel.core.web.pages import allowed, page, redirect
-from panel.errors import ValidationFailed
-from panel.markdown import render
 
 OBJ = "announcement:*"
 ADMIN_LIST = requires(OBJ, "list", scope="platform")
@@ -96,26 +95,32 @@ async def _form_page(
     errors: dict[str, str] | None = None,
     preview: bool = False,
 ) -> Template:
-    return await page(
+    return await form_page(
         request,
         "announcements/admin_form.html",
-        area="admin",
-        status_code=422 if errors else 200,
+        values,
+        errors,
         item=item,
-        v=values,
-        e=errors or {},
-        preview=render(str(values.get("body") or "")) if preview else None,
+        preview=markdown_preview(values) if preview else None,
         can_delete=item is not None and allowed(request, f"announcement:{item.id}", "delete", "platform"),
     )
 
 
-async def _values(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    form = await request.form()
-    return {k: str(form.get(k) or "") for k in (*FIELDS, "action")}
+async def _submit(request: Request[Any, Any, Any], item: services.AnnouncementView | None) -> Response[Any]:
+    """Save the posted form as a new (`item` None) or changed announcement, or preview its text."""
+    item_id = item.id if item is not None else None
+    return await submit_or_preview(
+        request,
+        FIELDS,
+        "announcements/_preview.html",
+        lambda values, errors, preview: _form_page(request, item, values, errors, preview),
+        lambda values: services.save(item_id, values, user_id=request.state.user_id, by=audit_context(request)),
+        "/admin/announcements?done=saved" if item is not None else _created,
+    )
 
 
-def _preview_fragment(values: dict[str, Any]) -> Template:
-    return Template("announcements/_preview.html", context={"preview": render(str(values.get("body") or ""))})
+def _created(new_id: int) -> str:
+    return f"/admin/announcements?done=created#announcement-{new_id}"
 
 
 @get("/admin/announcements/new", authz=ADMIN_CREATE)
@@ -128,16 +133,7 @@ async def new_form(request: Request[Any, Any, Any]) -> Template:
 @post("/admin/announcements", authz=ADMIN_CREATE)
 async def create(request: Request[Any, Any, Any]) -> Response[Any]:
     """Create an announcement, or show a preview of the text (the `Preview` button)."""
-    values = await _values(request)
-    if values["action"] == "preview":
-        if request.headers.get("hx-request") == "true":
-            return _preview_fragment(values)
-        return await _form_page(request, None, values, preview=True)
-    try:
-        new_id = await services.save(None, values, user_id=request.state.user_id, by=audit_context(request))
-    except ValidationFailed as exc:
-        return await _form_page(request, None, values, exc.errors)
-    return redirect(request, f"/admin/announcements?done=created#announcement-{new_id}")
+    return await _submit(request, None)
 
 
 @get("/admin/announcements/{announcement_id:int}", authz=ADMIN_UPDATE)
@@ -156,17 +152,7 @@ async def edit_form(request: Request[Any, Any, Any], announcement_id: FromPath[i
 @post("/admin/announcements/{announcement_id:int}", authz=ADMIN_UPDATE)
 async def update(request: Request[Any, Any, Any], announcement_id: FromPath[int]) -> Response[Any]:
     """Save an announcement, or show a preview of the text."""
-    item = await services.get(announcement_id)
-    values = await _values(request)
-    if values["action"] == "preview":
-        if request.headers.get("hx-request") == "true":
-            return _preview_fragment(values)
-        return await _form_page(request, item, values, preview=True)
-    try:
-        await services.save(announcement_id, values, user_id=request.state.user_id, by=audit_context(request))
-    except ValidationFailed as exc:
-        return await _form_page(request, item, values, exc.errors)
-    return redirect(request, "/admin/announcements?done=saved")
+    return await _submit(request, await services.get(announcement_id))
 
 
 @post("/admin/announcements/{announcement_id:int}/delete", authz=ADMIN_DELETE)

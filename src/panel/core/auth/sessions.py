@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from panel.core import db
+from panel.core.accounts.revisions import REVISIONS
 from panel.core.accounts.tables import Account, Membership
 from panel.core.auth.tables import Session, User
 
@@ -39,6 +40,7 @@ class SessionAccount:
     name: str
     status: str
     owner_id: int | None
+    revision: int | None = None  # its data revision (`panel.core.accounts.revisions`)
 
 
 @dataclass
@@ -91,9 +93,10 @@ _SESSION_FROM = f'{_S} s JOIN {_U} u ON u.id = s."user" LEFT JOIN {_U} i ON i.id
 SESSION_SQL = f"SELECT {_SESSION_COLUMNS} FROM {_SESSION_FROM} WHERE s.token_hash = {{}}"  # noqa: S608 (no input)
 """The session, its user and the impersonating staff user's email: one indexed read."""
 SESSION_WITH_ACCOUNTS_SQL = (
-    f"SELECT {_SESSION_COLUMNS}, a.id AS a_id, a.name AS a_name, a.status AS a_status, a.owner AS a_owner "  # noqa: S608
-    f'FROM {_SESSION_FROM} LEFT JOIN {_M} m ON m."user" = u.id LEFT JOIN {_A} a ON a.id = m.account '
-    "WHERE s.token_hash = {} ORDER BY a.name, a.id"
+    f"SELECT {_SESSION_COLUMNS}, a.id AS a_id, a.name AS a_name, a.status AS a_status, a.owner AS a_owner, "  # noqa: S608
+    f"r.revision AS a_revision FROM {_SESSION_FROM} "
+    f'LEFT JOIN {_M} m ON m."user" = u.id LEFT JOIN {_A} a ON a.id = m.account '
+    f"LEFT JOIN {REVISIONS} r ON r.account = a.id WHERE s.token_hash = {{}} ORDER BY a.name, a.id"
 )
 """The same, one row per account the user belongs to (what every page's account menu shows)."""
 
@@ -126,7 +129,9 @@ async def load(token: str, days: int, with_accounts: bool = False) -> CurrentSes
     )
     if with_accounts:
         current.accounts = tuple(
-            SessionAccount(r["a_id"], r["a_name"], r["a_status"], r["a_owner"]) for r in rows if r["a_id"] is not None
+            SessionAccount(r["a_id"], r["a_name"], r["a_status"], r["a_owner"], r["a_revision"])
+            for r in rows
+            if r["a_id"] is not None
         )
     if now - row["last_seen_at"] > TOUCH_EVERY:
         await Session.update({Session.last_seen_at: now, Session.expires_at: now + timedelta(days=days)}).where(

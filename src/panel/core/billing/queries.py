@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from panel.core import db
+from panel.core.accounts.tables import Account
 from panel.core.billing.invoicing import ACCOUNT_CREDIT_TYPE
 from panel.core.billing.paging import PAGE_SIZE, Page, clamp
 from panel.core.billing.payment_views import PAYMENT_COLUMNS, PaymentView, payment_view
-from panel.core.billing.tables import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
+from panel.core.billing.tables import CreditBalance, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
 from panel.core.stores.tables import Store
 from panel.errors import NotFound
 from panel.money import format_money, format_percent
@@ -297,54 +299,54 @@ class HomeBilling:
     credit_texts: list[str]
 
 
+_INVOICE = Invoice._meta.tablename
+_CREDIT = CreditBalance._meta.tablename
+_HOME_WHERE = "i.account = {} AND i.status = {} AND i.kind = {}"
+
+HOME_SUMS_SQL = (
+    "SELECT 'due' AS kind, i.currency, count(*) AS n, sum(i.total - i.amount_paid) AS amount "  # noqa: S608
+    f"FROM {_INVOICE} i WHERE {_HOME_WHERE} GROUP BY i.currency "
+    "UNION ALL SELECT 'credit' AS kind, c.currency, 0 AS n, c.balance AS amount "
+    f"FROM {_CREDIT} c WHERE c.account = {{}}"
+)
+"""What is due per currency on the account's unpaid invoices, and its credit per currency: one statement."""
+
+HOME_UNPAID_SQL = (
+    "SELECT i.id, i.number, i.kind, i.status, i.currency, i.total, i.amount_paid, i.account, "  # noqa: S608
+    'a.name AS "account.name", i.store, s.name AS "store.name", i.order_id, i.due_date, i.issued_at '
+    f"FROM {_INVOICE} i JOIN {Account._meta.tablename} a ON a.id = i.account "
+    f"JOIN {Store._meta.tablename} s ON s.id = i.store WHERE {_HOME_WHERE} "
+    f"ORDER BY i.due_date, i.id LIMIT {HOME_UNPAID_LIMIT}"
+)
+"""The unpaid invoices the home page lists, oldest due first."""
+
+
 async def home_billing(account_id: int) -> HomeBilling:
     """Unpaid invoices (the first `HOME_UNPAID_LIMIT`, oldest due first), the totals due per currency, the credit.
 
-    Three queries whatever the account holds: the totals, the listed invoices, the
-    credit balances.
+    Hand-written statements (`db.fetch`: every view of the home page runs them): the
+    sums and the credit in one, and the listed invoices only when some are unpaid.
     """
-    from piccolo.query.functions.aggregate import Count, Sum
-
-    from panel.core.billing.credit import balances
-
-    where = (
-        (Invoice.account == account_id)
-        & (Invoice.status == InvoiceStatus.UNPAID)
-        & (Invoice.kind == InvoiceKind.INVOICE)
-    )
-    sums = await (
-        Invoice.select(
-            Invoice.currency,
-            Count(Invoice.id, alias="n"),
-            Sum(Invoice.total, alias="total"),
-            Sum(Invoice.amount_paid, alias="paid"),
-        )
-        .where(where)
-        .group_by(Invoice.currency)
-    )
-    rows = await (
-        Invoice.select(*_ROW_COLUMNS)
-        .where(where)
-        .order_by(Invoice.due_date)
-        .order_by(Invoice.id)
-        .limit(HOME_UNPAID_LIMIT)
-    )
-    due = {str(r["currency"]): int(r["total"] or 0) - int(r["paid"] or 0) for r in sums}
-    credit = await balances(account_id)
+    status, kind = InvoiceStatus.UNPAID, InvoiceKind.INVOICE
+    sums = await db.fetch(HOME_SUMS_SQL, account_id, status, kind, account_id)
+    due = {str(r["currency"]): int(r["amount"] or 0) for r in sums if r["kind"] == "due"}
+    count = sum(int(r["n"]) for r in sums if r["kind"] == "due")
+    credit = sorted((str(r["currency"]), int(r["amount"])) for r in sums if r["kind"] == "credit")
+    rows = await db.fetch(HOME_UNPAID_SQL, account_id, status, kind) if count else []
     return HomeBilling(
-        unpaid_count=sum(int(r["n"]) for r in sums),
+        unpaid_count=count,
         due_texts=[format_money(v, c) for c, v in sorted(due.items())],
         unpaid=[_row(r) for r in rows],
-        credit_texts=[format_money(v, c) for c, v in credit.items() if v],
+        credit_texts=[format_money(v, c) for c, v in credit if v],
     )
 
 
 async def home_billing_of(request: Any) -> HomeBilling:
     """`home_billing` of the current account, loaded once per request (the tiles and the widget share it)."""
-    from panel.core.accounts.home import once
+    from panel.core.accounts.home import cached
 
     account_id = int(request.state.account_id)
-    return await once(request, "billing", lambda: home_billing(account_id))
+    return await cached(request, "billing", lambda: home_billing(account_id))
 
 
 async def dashboard_summary(request: Any) -> dict[str, Any]:

@@ -18,10 +18,11 @@ from litestar.response import Template
 from panel.core import uploads
 from panel.core.audit.context import audit_context
 from panel.core.authz.guard import requires
+from panel.core.content.category_routes import CategoryPages, category_routes
+from panel.core.content.forms import form_ids, form_page, form_values, staff_can, submit
 from panel.core.downloads import services
 from panel.core.downloads.config import AREA, max_upload_bytes
-from panel.core.web.pages import allowed, page, redirect
-from panel.errors import ValidationFailed
+from panel.core.web.pages import page, redirect
 
 OBJ = "download:*"
 LIST = requires(OBJ, "list", scope="platform")
@@ -43,7 +44,7 @@ CATEGORY_FIELDS = ("name", "description", "sort")
 
 
 def _can(request: Request[Any, Any, Any]) -> dict[str, bool]:
-    return {a: allowed(request, OBJ, a, "platform") for a in ("create", "update", "delete")}
+    return staff_can(request, OBJ)
 
 
 def _limit_mb(request: Request[Any, Any, Any]) -> int:
@@ -86,14 +87,12 @@ async def _file_form(
     errors: dict[str, str] | None = None,
 ) -> Template:
     categories = await services.all_categories()
-    return await page(
+    return await form_page(
         request,
         "downloads/admin_file_form.html",
-        area="admin",
-        status_code=422 if errors else 200,
+        values,
+        errors,
         item=item,
-        v=values,
-        e=errors or {},
         chosen=chosen,
         category_choices=[("", "Choose…")] + [(str(c.id), c.name) for c in categories],
         products=await services.product_choices(),
@@ -102,14 +101,26 @@ async def _file_form(
     )
 
 
-async def _read_form(request: Request[Any, Any, Any]) -> tuple[dict[str, Any], list[str], Any]:
-    form = await request.form()
-    values = {k: str(form.get(k) or "") for k in FILE_FIELDS}
-    return values, [str(p) for p in form.getall("products", [])], form.get("file")
-
-
-def _chosen(product_ids: list[str]) -> list[int]:
-    return [int(p) for p in product_ids if p.isdigit()]
+async def _submit_file(request: Request[Any, Any, Any], item: services.FileView | None) -> Response[Any]:
+    """Save the posted form (and its upload, if any) as a new (`item` None) or changed file."""
+    values = await form_values(request, FILE_FIELDS)
+    product_ids = await form_ids(request, "products")
+    upload = (await request.form()).get("file")
+    file_id = item.id if item is not None else None
+    return await submit(
+        request,
+        lambda: services.save_file(
+            file_id,
+            values,
+            product_ids,
+            upload,
+            max_bytes=max_upload_bytes(request.app.state.settings),
+            user_id=request.state.user_id,
+            by=audit_context(request),
+        ),
+        lambda errors: _file_form(request, item, values, product_ids, errors),
+        f"/admin/downloads?done={'saved' if item is not None else 'created'}",
+    )
 
 
 @get("/admin/downloads/new", authz=CREATE)
@@ -121,20 +132,7 @@ async def new_file(request: Request[Any, Any, Any], category: FromQuery[str] = "
 @post("/admin/downloads", authz=CREATE)
 async def create_file(request: Request[Any, Any, Any]) -> Response[Any]:
     """Upload a file and describe it."""
-    values, product_ids, upload = await _read_form(request)
-    try:
-        await services.save_file(
-            None,
-            values,
-            product_ids,
-            upload,
-            max_bytes=max_upload_bytes(request.app.state.settings),
-            user_id=request.state.user_id,
-            by=audit_context(request),
-        )
-    except ValidationFailed as exc:
-        return await _file_form(request, None, values, _chosen(product_ids), exc.errors)
-    return redirect(request, "/admin/downloads?done=created")
+    return await _submit_file(request, None)
 
 
 @get("/admin/downloads/{file_id:int}", authz=UPDATE)
@@ -153,21 +151,7 @@ async def edit_file(request: Request[Any, Any, Any], file_id: FromPath[int]) -> 
 @post("/admin/downloads/{file_id:int}", authz=UPDATE)
 async def update_file(request: Request[Any, Any, Any], file_id: FromPath[int]) -> Response[Any]:
     """Save a file's details; a newly chosen file replaces the stored one."""
-    item = await services.get_file(file_id)
-    values, product_ids, upload = await _read_form(request)
-    try:
-        await services.save_file(
-            file_id,
-            values,
-            product_ids,
-            upload,
-            max_bytes=max_upload_bytes(request.app.state.settings),
-            user_id=request.state.user_id,
-            by=audit_context(request),
-        )
-    except ValidationFailed as exc:
-        return await _file_form(request, item, values, _chosen(product_ids), exc.errors)
-    return redirect(request, "/admin/downloads?done=saved")
+    return await _submit_file(request, await services.get_file(file_id))
 
 
 @get("/admin/downloads/{file_id:int}/file", authz=READ_FILE)
@@ -187,87 +171,32 @@ async def delete_file(request: Request[Any, Any, Any], file_id: FromPath[int]) -
 # -- categories --------------------------------------------------------------------------
 
 
-async def _categories_page(
-    request: Request[Any, Any, Any],
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    notice: str = "",
-) -> Template:
-    return await page(
-        request,
-        "downloads/admin_categories.html",
-        area="admin",
-        status_code=422 if errors else 200,
-        categories=await services.all_categories(),
-        v=values or {},
-        e=errors or {},
-        notice=NOTICES.get(notice, ""),
-        can=_can(request),
-    )
+async def _list_context(page_no: int) -> dict[str, Any]:
+    return {"categories": await services.all_categories()}  # at most MAX_CATEGORIES: one page
 
 
-@get("/admin/downloads/categories", authz=LIST)
-async def category_list(request: Request[Any, Any, Any], done: FromQuery[str] = "") -> Template:
-    """Categories in display order with their file counts, and a form to add one."""
-    return await _categories_page(request, notice=done)
+async def _edit_context(category: services.CategoryView) -> dict[str, Any]:
+    return {}
 
 
-@post("/admin/downloads/categories", authz=CREATE)
-async def create_category(request: Request[Any, Any, Any]) -> Response[Any]:
-    """Add a category."""
-    form = await request.form()
-    values = {k: str(form.get(k) or "") for k in CATEGORY_FIELDS}
-    try:
-        await services.save_category(None, values, by=audit_context(request))
-    except ValidationFailed as exc:
-        return await _categories_page(request, values, exc.errors)
-    return redirect(request, "/admin/downloads/categories?done=category_created")
+def _current(category: services.CategoryView) -> dict[str, str]:
+    return {"name": category.name, "description": category.description, "sort": str(category.sort)}
 
 
-@get("/admin/downloads/categories/{category_id:int}", authz=UPDATE)
-async def edit_category(request: Request[Any, Any, Any], category_id: FromPath[int]) -> Template:
-    """The form to change a category."""
-    category = await services.get_category(category_id)
-    values = {"name": category.name, "description": category.description, "sort": str(category.sort)}
-    return await page(
-        request,
-        "downloads/admin_category_form.html",
-        area="admin",
-        category=category,
-        v=values,
-        e={},
-        can=_can(request),
-    )
-
-
-@post("/admin/downloads/categories/{category_id:int}", authz=UPDATE)
-async def update_category(request: Request[Any, Any, Any], category_id: FromPath[int]) -> Response[Any]:
-    """Save a category."""
-    category = await services.get_category(category_id)
-    form = await request.form()
-    values = {k: str(form.get(k) or "") for k in CATEGORY_FIELDS}
-    try:
-        await services.save_category(category_id, values, by=audit_context(request))
-    except ValidationFailed as exc:
-        return await page(
-            request,
-            "downloads/admin_category_form.html",
-            area="admin",
-            status_code=422,
-            category=category,
-            v=values,
-            e=exc.errors,
-            can=_can(request),
-        )
-    return redirect(request, "/admin/downloads/categories?done=category_saved")
-
-
-@post("/admin/downloads/categories/{category_id:int}/delete", authz=DELETE)
-async def delete_category(request: Request[Any, Any, Any], category_id: FromPath[int]) -> Response[Any]:
-    """Delete an empty category; one that holds files is refused with the reason."""
-    await services.delete_category(category_id, by=audit_context(request))
-    return redirect(request, "/admin/downloads/categories?done=category_deleted")
-
+CATEGORY_PAGES = CategoryPages(
+    path="/admin/downloads/categories",
+    obj=OBJ,
+    fields=CATEGORY_FIELDS,
+    notices=NOTICES,
+    get=services.get_category,
+    save=services.save_category,
+    delete=services.delete_category,
+    current=_current,
+    list_template="downloads/admin_categories.html",
+    list_context=_list_context,
+    edit_template="downloads/admin_category_form.html",
+    edit_context=_edit_context,
+)
 
 UPLOAD_ROUTES = [create_file, update_file]
 """The routes that receive files: mounted with the upload size limit."""
@@ -278,9 +207,5 @@ ROUTES = [
     edit_file,
     staff_file,
     delete_file,
-    category_list,
-    create_category,
-    edit_category,
-    update_category,
-    delete_category,
+    *category_routes(CATEGORY_PAGES),
 ]

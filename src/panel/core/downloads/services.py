@@ -25,12 +25,14 @@ from litestar.datastructures import UploadFile
 from panel.core import db, uploads
 from panel.core.audit.services import AuditContext, record
 from panel.core.catalog.tables import Product, ProductKind
+from panel.core.content import categories as shared_categories
+from panel.core.content.categories import CategoryKind, category_fields, write_category
 from panel.core.downloads.config import AREA
 from panel.core.downloads.tables import DownloadCategory, DownloadFile, DownloadProduct
 from panel.core.paging import Page
 from panel.core.services.tables import ServiceStatus
 from panel.core.stores.validation import as_bool
-from panel.errors import InUse, NotFound, ValidationFailed
+from panel.errors import NotFound, ValidationFailed
 
 log = logging.getLogger("panel.downloads")
 
@@ -50,6 +52,9 @@ class Reader:
 
 
 VISITOR = Reader(None, False)
+CATEGORIES = CategoryKind(
+    DownloadCategory, DownloadFile.category, "download.category", "download:category", "Downloads category", "file"
+)
 
 
 def utc_now() -> datetime:
@@ -218,50 +223,15 @@ async def get_category(category_id: int) -> CategoryView:
 async def save_category(category_id: int | None, values: Mapping[str, Any], *, by: AuditContext) -> int:
     """Create (id None) or change a category from form values; returns its id."""
     errors: dict[str, str] = {}
-    name = str(values.get("name") or "").strip()
-    description = str(values.get("description") or "").strip()
-    if not name or len(name) > 120:
-        errors["name"] = "Give a name of 1 to 120 characters."
-    if len(description) > 2000:
-        errors["description"] = "Keep the description to 2,000 characters."
-    try:
-        sort = int(str(values.get("sort") or "0").strip() or 0)
-        if not -100_000 <= sort <= 100_000:
-            raise ValueError
-    except ValueError:
-        errors["sort"] = "Give a whole number (lower comes first)."
-        sort = 0
+    data = category_fields(values, errors, max_description=2000)
     if errors:
         raise ValidationFailed(errors)
-    data: dict[Any, Any] = {"name": name, "description": description, "sort": sort}
-    async with db.write_transaction():
-        if category_id is None:
-            row = await DownloadCategory.insert(DownloadCategory(**data)).returning(DownloadCategory.id)
-            category_id = int(row[0]["id"])
-            action, verb = "download.category.create", "created"
-        else:
-            await get_category(category_id)
-            await DownloadCategory.update(data).where(DownloadCategory.id == category_id)
-            action, verb = "download.category.update", "changed"
-        await record(
-            action, account_id=None, target=f"download:category:{category_id}",
-            summary=f"Downloads category “{name}” {verb}", **by,
-        )  # fmt: skip
-    return category_id
+    return await write_category(CATEGORIES, category_id, data, by=by)
 
 
 async def delete_category(category_id: int, *, by: AuditContext) -> None:
     """Delete an empty category; InUse if it holds files."""
-    async with db.write_transaction():
-        category = await get_category(category_id)
-        held = await DownloadFile.count().where(DownloadFile.category == category_id)
-        if held:
-            raise InUse(f"“{category.name}” holds {held} file{'s' if held != 1 else ''}: move or delete them first.")
-        await DownloadCategory.delete().where(DownloadCategory.id == category_id)
-        await record(
-            "download.category.delete", account_id=None, target=f"download:category:{category_id}",
-            summary=f"Downloads category “{category.name}” deleted", **by,
-        )  # fmt: skip
+    await shared_categories.delete_category(CATEGORIES, category_id, by=by)
 
 
 # -- files (staff) -----------------------------------------------------------------------
@@ -302,14 +272,14 @@ def _has_file(upload: Any) -> bool:
 
 
 async def _clean_file(
-    values: Mapping[str, Any], product_ids: Sequence[str], creating: bool, upload: Any
+    values: Mapping[str, Any], product_ids: Sequence[int], creating: bool, upload: Any
 ) -> dict[str, Any]:
     errors: dict[str, str] = {}
     title = str(values.get("title") or "").strip()
     description = str(values.get("description") or "").replace("\r\n", "\n").strip()
     raw_category = str(values.get("category") or "")
     category_id = int(raw_category) if raw_category.isdigit() else None
-    wanted = sorted({int(p) for p in product_ids if str(p).isdigit()})
+    wanted = sorted(set(product_ids))
     public = as_bool(values.get("public"))
     if not title or len(title) > 200:
         errors["title"] = "Give a title of 1 to 200 characters."
@@ -342,7 +312,7 @@ async def _clean_file(
 async def save_file(
     file_id: int | None,
     values: Mapping[str, Any],
-    product_ids: Sequence[str],
+    product_ids: Sequence[int],
     upload: Any,
     *,
     max_bytes: int,

@@ -12,6 +12,7 @@ different loops, share them.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -20,6 +21,9 @@ from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionTy
 from piccolo.querystring import QueryString
 
 from panel.core.engines.pool import SharedPool
+
+INLINE_BUSY_TIMEOUT = 0.05
+"""Seconds an inline read waits on a busy database before it hands over to a reader's thread."""
 
 READ_PREFIXES = ("SELECT", "WITH", "EXPLAIN")  # WITH ... may write, see `_is_read`
 
@@ -118,6 +122,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         self.readers: SharedPool[aiosqlite.Connection] = SharedPool(readers, self._connect, self._disconnect)
         self.writer: SharedPool[aiosqlite.Connection] = SharedPool(1, self._connect, self._disconnect)
         self._returning = self.get_version_sync() >= 3.35
+        self._inline = threading.local()
 
     async def _connect(self) -> aiosqlite.Connection:
         connection = aiosqlite.connect(**self.connection_kwargs)
@@ -189,8 +194,36 @@ class PooledSQLiteEngine(SQLiteEngine):
         finally:
             await self.release_writer(connection)
 
+    def _inline_reader(self) -> sqlite3.Connection:
+        """This thread's own reader connection, for `fetch` to read without a thread hand-off."""
+        connection: sqlite3.Connection | None = getattr(self._inline, "connection", None)
+        if connection is None:
+            kwargs = {**self.connection_kwargs, "timeout": INLINE_BUSY_TIMEOUT, "check_same_thread": False}
+            connection = sqlite3.connect(**kwargs)
+            connection.row_factory = dict_factory
+            self._inline.connection = connection
+        return connection
+
+    def _read_inline(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self._inline_reader().execute(sql, args).fetchall()
+        return rows
+
     async def fetch(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
-        """Rows of compiled SQL (`?` placeholders) as dicts, routed as Piccolo's queries are."""
+        """Rows of compiled SQL (`?` placeholders) as dicts.
+
+        A read outside a transaction runs at once on this thread's own connection:
+        `db.fetch` is for the small indexed reads every page makes, where handing the
+        statement to a connection's thread and back costs more than SQLite's work. In
+        WAL mode a reader does not wait for writers; if SQLite still answers busy (a
+        checkpoint in the way), the read goes the usual way. Anything else is routed as
+        Piccolo's queries are.
+        """
+        if self._open_transaction() is None and _is_read(sql):
+            try:
+                return self._read_inline(sql, args)
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
         rows: list[dict[str, Any]] = await self._run(sql, list(args), None)
         return rows
 
@@ -221,6 +254,14 @@ class PooledSQLiteEngine(SQLiteEngine):
         self.readers.release(connection)
 
     async def close_connection_pool(self) -> None:
-        """Close the idle connections (at shutdown there are no others); the next query opens what it needs."""
+        """Close the idle connections (at shutdown there are no others); the next query opens what it needs.
+
+        Of the inline readers, only this thread's is closed (another thread may be
+        reading on its own); a thread's reader closes when the thread ends.
+        """
         await self.readers.close_idle()
         await self.writer.close_idle()
+        connection = getattr(self._inline, "connection", None)
+        if connection is not None:
+            self._inline.connection = None
+            connection.close()

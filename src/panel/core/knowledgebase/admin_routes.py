@@ -15,10 +15,10 @@ from litestar.response import Template
 
 from panel.core.audit.context import audit_context
 from panel.core.authz.guard import requires
+from panel.core.content.category_routes import CategoryPages, category_routes
+from panel.core.content.forms import form_page, markdown_preview, staff_can, submit_or_preview
 from panel.core.knowledgebase import services
-from panel.core.web.pages import allowed, page, redirect
-from panel.errors import ValidationFailed
-from panel.markdown import render
+from panel.core.web.pages import page, redirect
 
 OBJ = "knowledgebase:*"
 LIST = requires(OBJ, "list", scope="platform")
@@ -34,17 +34,12 @@ NOTICES = {
     "category_saved": "The category was saved.",
     "category_deleted": "The category was deleted.",
 }
-ARTICLE_FIELDS = ("title", "slug", "category", "tags", "body", "published", "action")
+ARTICLE_FIELDS = ("title", "slug", "category", "tags", "body", "published")
 CATEGORY_FIELDS = ("name", "slug", "description", "sort", "parent")
 
 
 def _can(request: Request[Any, Any, Any]) -> dict[str, bool]:
-    return {a: allowed(request, OBJ, a, "platform") for a in ("create", "update", "delete")}
-
-
-async def _form(request: Request[Any, Any, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    form = await request.form()
-    return {k: str(form.get(k) or "") for k in names}
+    return staff_can(request, OBJ)
 
 
 # -- articles ----------------------------------------------------------------------------
@@ -84,22 +79,31 @@ async def _article_form(
     preview: bool = False,
 ) -> Template:
     categories = await services.all_categories()
-    return await page(
+    return await form_page(
         request,
         "knowledgebase/admin_article_form.html",
-        area="admin",
-        status_code=422 if errors else 200,
+        values,
+        errors,
         article=article,
-        v=values,
-        e=errors or {},
         category_choices=[("", "Choose…")] + [(str(c.id), c.name) for c in categories],
-        preview=render(str(values.get("body") or "")) if preview else None,
+        preview=markdown_preview(values) if preview else None,
         can=_can(request),
     )
 
 
-def _preview_fragment(values: dict[str, Any]) -> Template:
-    return Template("knowledgebase/_preview.html", context={"preview": render(str(values.get("body") or ""))})
+async def _submit_article(request: Request[Any, Any, Any], article: services.ArticleView | None) -> Response[Any]:
+    """Save the posted form as a new (`article` None) or changed article, or preview its text."""
+    article_id = article.id if article is not None else None
+    return await submit_or_preview(
+        request,
+        ARTICLE_FIELDS,
+        "knowledgebase/_preview.html",
+        lambda values, errors, preview: _article_form(request, article, values, errors, preview),
+        lambda values: services.save_article(
+            article_id, values, user_id=request.state.user_id, by=audit_context(request)
+        ),
+        f"/admin/knowledgebase?done={'saved' if article is not None else 'created'}",
+    )
 
 
 @get("/admin/knowledgebase/articles/new", authz=CREATE)
@@ -111,16 +115,7 @@ async def new_article(request: Request[Any, Any, Any], category: FromQuery[str] 
 @post("/admin/knowledgebase/articles", authz=CREATE)
 async def create_article(request: Request[Any, Any, Any]) -> Response[Any]:
     """Create an article, or preview its text (the `Preview` button)."""
-    values = await _form(request, ARTICLE_FIELDS)
-    if values["action"] == "preview":
-        if request.headers.get("hx-request") == "true":
-            return _preview_fragment(values)
-        return await _article_form(request, None, values, preview=True)
-    try:
-        await services.save_article(None, values, user_id=request.state.user_id, by=audit_context(request))
-    except ValidationFailed as exc:
-        return await _article_form(request, None, values, exc.errors)
-    return redirect(request, "/admin/knowledgebase?done=created")
+    return await _submit_article(request, None)
 
 
 @get("/admin/knowledgebase/articles/{article_id:int}", authz=UPDATE)
@@ -141,17 +136,7 @@ async def edit_article(request: Request[Any, Any, Any], article_id: FromPath[int
 @post("/admin/knowledgebase/articles/{article_id:int}", authz=UPDATE)
 async def update_article(request: Request[Any, Any, Any], article_id: FromPath[int]) -> Response[Any]:
     """Save an article, or preview its text."""
-    article = await services.get_article(article_id)
-    values = await _form(request, ARTICLE_FIELDS)
-    if values["action"] == "preview":
-        if request.headers.get("hx-request") == "true":
-            return _preview_fragment(values)
-        return await _article_form(request, article, values, preview=True)
-    try:
-        await services.save_article(article_id, values, user_id=request.state.user_id, by=audit_context(request))
-    except ValidationFailed as exc:
-        return await _article_form(request, article, values, exc.errors)
-    return redirect(request, "/admin/knowledgebase?done=saved")
+    return await _submit_article(request, await services.get_article(article_id))
 
 
 @post("/admin/knowledgebase/articles/{article_id:int}/delete", authz=DELETE)
@@ -164,103 +149,46 @@ async def delete_article(request: Request[Any, Any, Any], article_id: FromPath[i
 # -- categories --------------------------------------------------------------------------
 
 
-async def _categories_page(
-    request: Request[Any, Any, Any],
-    page_no: int = 1,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    notice: str = "",
-) -> Template:
+async def _list_context(page_no: int) -> dict[str, Any]:
     size = services.ADMIN_PAGE_SIZE
-    found = await services.categories_page(size, (max(page_no, 1) - 1) * size)
     everything = await services.all_categories()
-    return await page(
-        request,
-        "knowledgebase/admin_categories.html",
-        area="admin",
-        status_code=422 if errors else 200,
-        found=found,
-        names={c.id: c.name for c in everything},
-        parent_choices=[("", "(top level)")] + [(str(c.id), c.name) for c in everything],
-        page_url=lambda n: f"/admin/knowledgebase/categories?page_no={n}",
-        v=values or {},
-        e=errors or {},
-        notice=NOTICES.get(notice, ""),
-        can=_can(request),
-    )
+    return {
+        "found": await services.categories_page(size, (max(page_no, 1) - 1) * size),
+        "names": {c.id: c.name for c in everything},
+        "parent_choices": [("", "(top level)")] + [(str(c.id), c.name) for c in everything],
+        "page_url": lambda n: f"/admin/knowledgebase/categories?page_no={n}",
+    }
 
 
-@get("/admin/knowledgebase/categories", authz=LIST)
-async def category_list(
-    request: Request[Any, Any, Any], page_no: FromQuery[int] = 1, done: FromQuery[str] = ""
-) -> Template:
-    """Categories in display order with their article counts, and a form to add one."""
-    return await _categories_page(request, page_no, notice=done)
-
-
-@post("/admin/knowledgebase/categories", authz=CREATE)
-async def create_category(request: Request[Any, Any, Any]) -> Response[Any]:
-    """Add a category."""
-    values = await _form(request, CATEGORY_FIELDS)
-    try:
-        await services.save_category(None, values, by=audit_context(request))
-    except ValidationFailed as exc:
-        return await _categories_page(request, values=values, errors=exc.errors)
-    return redirect(request, "/admin/knowledgebase/categories?done=category_created")
-
-
-async def _category_form(
-    request: Request[Any, Any, Any],
-    category: services.CategoryView,
-    values: dict[str, Any],
-    errors: dict[str, str] | None = None,
-) -> Template:
+async def _edit_context(category: services.CategoryView) -> dict[str, Any]:
     everything = await services.all_categories()
-    return await page(
-        request,
-        "knowledgebase/admin_category_form.html",
-        area="admin",
-        status_code=422 if errors else 200,
-        category=category,
-        parent_choices=[("", "(top level)")] + [(str(c.id), c.name) for c in everything if c.id != category.id],
-        v=values,
-        e=errors or {},
-        can=_can(request),
-    )
+    return {"parent_choices": [("", "(top level)")] + [(str(c.id), c.name) for c in everything if c.id != category.id]}
 
 
-@get("/admin/knowledgebase/categories/{category_id:int}", authz=UPDATE)
-async def edit_category(request: Request[Any, Any, Any], category_id: FromPath[int]) -> Template:
-    """The form to change a category."""
-    category = await services.get_category(category_id)
-    values = {
+def _current(category: services.CategoryView) -> dict[str, str]:
+    return {
         "name": category.name,
         "slug": category.slug,
         "description": category.description,
         "sort": str(category.sort),
         "parent": str(category.parent_id or ""),
     }
-    return await _category_form(request, category, values)
 
 
-@post("/admin/knowledgebase/categories/{category_id:int}", authz=UPDATE)
-async def update_category(request: Request[Any, Any, Any], category_id: FromPath[int]) -> Response[Any]:
-    """Save a category."""
-    category = await services.get_category(category_id)
-    values = await _form(request, CATEGORY_FIELDS)
-    try:
-        await services.save_category(category_id, values, by=audit_context(request))
-    except ValidationFailed as exc:
-        return await _category_form(request, category, values, exc.errors)
-    return redirect(request, "/admin/knowledgebase/categories?done=category_saved")
-
-
-@post("/admin/knowledgebase/categories/{category_id:int}/delete", authz=DELETE)
-async def delete_category(request: Request[Any, Any, Any], category_id: FromPath[int]) -> Response[Any]:
-    """Delete an empty category; one that holds articles is refused with the reason."""
-    await services.delete_category(category_id, by=audit_context(request))
-    return redirect(request, "/admin/knowledgebase/categories?done=category_deleted")
-
+CATEGORY_PAGES = CategoryPages(
+    path="/admin/knowledgebase/categories",
+    obj=OBJ,
+    fields=CATEGORY_FIELDS,
+    notices=NOTICES,
+    get=services.get_category,
+    save=services.save_category,
+    delete=services.delete_category,
+    current=_current,
+    list_template="knowledgebase/admin_categories.html",
+    list_context=_list_context,
+    edit_template="knowledgebase/admin_category_form.html",
+    edit_context=_edit_context,
+)
 
 ROUTES = [
     article_list,
@@ -269,9 +197,5 @@ ROUTES = [
     edit_article,
     update_article,
     delete_article,
-    category_list,
-    create_category,
-    edit_category,
-    update_category,
-    delete_category,
+    *category_routes(CATEGORY_PAGES),
 ]

@@ -110,7 +110,7 @@ def _hits(rows: list[dict[str, Any]]) -> list[SearchHit]:
     ]
 
 
-async def _sqlite(text: str, limit: int, offset: int) -> Page[SearchHit]:
+async def _sqlite(text: str, limit: int, offset: int, count: bool) -> Page[SearchHit]:
     query = fts5_query(text)
     if not query:
         return Page([], 0, limit, offset)
@@ -126,13 +126,13 @@ async def _sqlite(text: str, limit: int, offset: int) -> Page[SearchHit]:
         " ORDER BY rank, a.id LIMIT {} OFFSET {}"
     )
     rows = await KbArticle.raw(sql, MARKS[0], MARKS[1], query, True, limit, offset)
-    total = await KbArticle.raw(f"SELECT count(*) AS n{base}", query, True)
+    total = await KbArticle.raw(f"SELECT count(*) AS n{base}", query, True) if count else [{"n": len(rows)}]
     # bm25 is lower for better matches; flip it so a higher rank is better on both databases
     hits = [{**r, "rank": -float(r["rank"] or 0)} for r in rows]
     return Page(_hits(hits), int(total[0]["n"]), limit, offset)
 
 
-async def _postgres(text: str, limit: int, offset: int) -> Page[SearchHit]:
+async def _postgres(text: str, limit: int, offset: int, count: bool) -> Page[SearchHit]:
     # the headline is costly: work it out only for the page's rows, after ranking
     sql = (
         "WITH q AS (SELECT websearch_to_tsquery('english', {}) AS query),"
@@ -144,6 +144,8 @@ async def _postgres(text: str, limit: int, offset: int) -> Page[SearchHit]:
         " ORDER BY found.rank DESC, a.id"
     )
     rows = await KbArticle.raw(sql, text, True, limit, offset, HEADLINE_OPTIONS)
+    if not count:
+        return Page(_hits(rows), len(rows), limit, offset)
     total = await KbArticle.raw(
         "SELECT count(*) AS n FROM panel_kb_article a"
         " WHERE a.search_vector @@ websearch_to_tsquery('english', {}) AND a.published = {}",
@@ -153,15 +155,17 @@ async def _postgres(text: str, limit: int, offset: int) -> Page[SearchHit]:
     return Page(_hits(rows), int(total[0]["n"]), limit, offset)
 
 
-async def search(text: str, limit: int = PAGE_SIZE, offset: int = 0) -> Page[SearchHit]:
-    """Published articles matching the reader's `text`, best first (two queries).
+async def search(text: str, limit: int = PAGE_SIZE, offset: int = 0, *, count: bool = True) -> Page[SearchHit]:
+    """Published articles matching the reader's `text`, best first (two queries; one without `count`).
 
     Text without a word to look for (empty, `*`, only `-excluded` words) finds nothing.
+    Without `count` the page's `total` is only its own rows (for a top few, as the
+    client-area search box shows).
     """
     cleaned = " ".join(text.split())[:MAX_QUERY]
     if not fts5_query(cleaned):
         # no word to look for (`*`, `-x` alone): nothing, on either database
         return Page([], 0, limit, offset)
     if db.is_sqlite():
-        return await _sqlite(cleaned, limit, offset)
-    return await _postgres(cleaned, limit, offset)
+        return await _sqlite(cleaned, limit, offset, count)
+    return await _postgres(cleaned, limit, offset, count)

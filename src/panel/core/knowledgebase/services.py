@@ -17,10 +17,12 @@ from markupsafe import Markup
 
 from panel.core import db
 from panel.core.audit.services import AuditContext, record
+from panel.core.content import categories as shared_categories
+from panel.core.content.categories import CategoryKind, category_fields, write_category
 from panel.core.knowledgebase.tables import KbArticle, KbCategory
 from panel.core.paging import Page
 from panel.core.stores.validation import as_bool
-from panel.errors import InUse, NotFound, ValidationFailed
+from panel.errors import NotFound, ValidationFailed
 from panel.markdown import plain, render
 
 PAGE_SIZE = 20
@@ -138,6 +140,10 @@ def _category(row: Mapping[str, Any], articles: int = 0) -> CategoryView:
     )
 
 
+CATEGORIES = CategoryKind(
+    KbCategory, KbArticle.category, "kb.category", "knowledgebase:category", "Knowledgebase category", "article"
+)
+
 CATEGORY_COLUMNS = (
     KbCategory.id,
     KbCategory.name,
@@ -233,13 +239,10 @@ async def _check_parent(category_id: int | None, parent_id: int | None, errors: 
 async def save_category(category_id: int | None, values: Mapping[str, Any], *, by: AuditContext) -> int:
     """Create (id None) or change a category from form values; returns its id."""
     errors: dict[str, str] = {}
-    name = str(values.get("name") or "").strip()
-    slug = str(values.get("slug") or "").strip().lower() or slugify(name)
-    description = str(values.get("description") or "").strip()
+    data = category_fields(values, errors)
+    slug = str(values.get("slug") or "").strip().lower() or slugify(data["name"])
     raw_parent = str(values.get("parent") or "").strip()
     parent_id = int(raw_parent) if raw_parent.isdigit() else None
-    if not name or len(name) > 120:
-        errors["name"] = "Give a name of 1 to 120 characters."
     if not SLUG_RE.match(slug) or len(slug) > 80:
         errors["slug"] = "Use 1 to 80 lower-case letters, digits and dashes (not at either end), like getting-started."
     elif slug in RESERVED_SLUGS:
@@ -248,45 +251,15 @@ async def save_category(category_id: int | None, values: Mapping[str, Any], *, b
         clash = await KbCategory.select(KbCategory.id).where(KbCategory.slug == slug).first()
         if clash is not None and clash["id"] != category_id:
             errors["slug"] = "Another category has this address."
-    try:
-        sort = int(str(values.get("sort") or "0").strip() or 0)
-        if not -100_000 <= sort <= 100_000:
-            raise ValueError
-    except ValueError:
-        errors["sort"] = "Give a whole number (lower comes first)."
-        sort = 0
     await _check_parent(category_id, parent_id, errors)
     if errors:
         raise ValidationFailed(errors)
-    data: dict[Any, Any] = {"name": name, "slug": slug, "description": description, "sort": sort, "parent": parent_id}
-    async with db.write_transaction():
-        if category_id is None:
-            row = await KbCategory.insert(KbCategory(**data)).returning(KbCategory.id)
-            category_id = int(row[0]["id"])
-            action, verb = "kb.category.create", "created"
-        else:
-            await get_category(category_id)
-            await KbCategory.update(data).where(KbCategory.id == category_id)
-            action, verb = "kb.category.update", "changed"
-        await record(
-            action, account_id=None, target=f"knowledgebase:category:{category_id}",
-            summary=f"Knowledgebase category “{name}” {verb}", **by,
-        )  # fmt: skip
-    return category_id
+    return await write_category(CATEGORIES, category_id, {**data, "slug": slug, "parent": parent_id}, by=by)
 
 
 async def delete_category(category_id: int, *, by: AuditContext) -> None:
     """Delete an empty category (its sub-categories move to the top level); InUse if it holds articles."""
-    async with db.write_transaction():
-        category = await get_category(category_id)
-        held = await KbArticle.count().where(KbArticle.category == category_id)
-        if held:
-            raise InUse(f"“{category.name}” holds {held} article{'s' if held != 1 else ''}: move or delete them first.")
-        await KbCategory.delete().where(KbCategory.id == category_id)
-        await record(
-            "kb.category.delete", account_id=None, target=f"knowledgebase:category:{category_id}",
-            summary=f"Knowledgebase category “{category.name}” deleted", **by,
-        )  # fmt: skip
+    await shared_categories.delete_category(CATEGORIES, category_id, by=by)
 
 
 # -- articles ----------------------------------------------------------------------------

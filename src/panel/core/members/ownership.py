@@ -106,19 +106,20 @@ async def pending_offer(account_id: int) -> Offer | None:
     return _as_offer(row) if row else None
 
 
+OPEN_OFFER_TO_SQL = (
+    'SELECT o.id, a.id AS "account.id", a.name AS "account.name", f.id AS "from_user.id", '  # noqa: S608
+    'f.email AS "from_user.email", t.id AS "to_user.id", t.email AS "to_user.email", t.name AS "to_user.name", '
+    f"o.created_at, o.expires_at FROM {OwnershipOffer._meta.tablename} o "
+    f"JOIN {Account._meta.tablename} a ON a.id = o.account "
+    f"JOIN {User._meta.tablename} f ON f.id = o.from_user JOIN {User._meta.tablename} t ON t.id = o.to_user "
+    "WHERE o.account = {} AND o.to_user = {} AND o.status = {} AND o.expires_at > {} LIMIT 1"
+)
+
+
 async def open_offer_to(user_id: int, account_id: int) -> Offer | None:
-    """The live offer of the account made to `user_id`, if any (one query)."""
-    row = await (
-        _offer_query()
-        .where(
-            (OwnershipOffer.account == account_id)
-            & (OwnershipOffer.to_user == user_id)
-            & (OwnershipOffer.status == Status.PENDING)
-            & (OwnershipOffer.expires_at > _now())
-        )
-        .first()
-    )
-    return _as_offer(row) if row else None
+    """The live offer of the account made to `user_id`, if any (one hand-written statement: the home page asks)."""
+    rows = await db.fetch(OPEN_OFFER_TO_SQL, account_id, user_id, Status.PENDING, _now())
+    return _as_offer(rows[0]) if rows else None
 
 
 async def offer_to(user_id: int, account_id: int) -> Offer:

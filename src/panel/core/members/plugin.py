@@ -57,6 +57,7 @@ def panel_register_nav_items(register: Callable[[NavItem], None], area: str) -> 
 
 
 async def _membership_widget(request: Request[Any, Any, Any]) -> Mapping[str, Any]:
+    from panel.core.accounts.home import cached
     from panel.core.members import ownership, services
 
     account_id = request.state.account_id
@@ -67,7 +68,9 @@ async def _membership_widget(request: Request[Any, Any, Any]) -> Mapping[str, An
     return {
         "is_owner": owner,
         "permissions": services.labels(request.app.state.permissions, held),
-        "offer": await ownership.open_offer_to(user_id, account_id),
+        "offer": await cached(
+            request, "members.offer", lambda: ownership.open_offer_to(user_id, account_id), per_user=True
+        ),
     }
 
 

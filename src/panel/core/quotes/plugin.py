@@ -10,6 +10,7 @@ from litestar import Request, Router
 from litestar.types import ControllerRouterHandler
 
 from panel import __version__
+from panel.core.jobs.queue import JobHandler
 from panel.plugin import DashboardStat, NavItem, PluginMeta, hookimpl
 from panel.settings import Settings
 
@@ -41,6 +42,14 @@ def panel_register_routes(register: Callable[[ControllerRouterHandler], None], s
 
 
 @hookimpl
+def panel_register_jobs(register: Callable[[JobHandler], None]) -> None:
+    from panel.core.quotes.jobs import HANDLERS
+
+    for handler in HANDLERS:
+        register(handler)
+
+
+@hookimpl
 def panel_register_nav_items(register: Callable[[NavItem], None], area: str) -> None:
     if area == "client":
         register(NavItem("Quotes", "/quotes", "quote:*", "list", order=34))
@@ -56,9 +65,11 @@ def panel_register_policies(register: Callable[[str], None]) -> None:
 
 async def _awaiting(request: Request[Any, Any, Any]) -> int | None:
     """Quotes waiting for the client's answer; no tile while there are none."""
+    from panel.core.accounts.home import cached
     from panel.core.quotes.queries import awaiting_answer
 
-    return await awaiting_answer(int(request.state.account_id)) or None
+    account_id = int(request.state.account_id)
+    return await cached(request, "quotes.awaiting", lambda: awaiting_answer(account_id)) or None
 
 
 @hookimpl

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn, cast
 
 from panel.core import db
-from panel.core.audit.services import AuditContext, record
+from panel.core.audit.services import SYSTEM, AuditContext, record
 from panel.core.billing import settlement
 from panel.core.billing.invoicing import (
     LineDraft,
@@ -262,11 +262,53 @@ def _closed_message(status: str, valid_until: dt.date) -> str:
     }.get(status, "This quote cannot be answered.")
 
 
-async def _mark_expired(quote_id: int) -> None:
+async def expire_overdue(on: dt.date | None = None, *, by: AuditContext = SYSTEM) -> int:
+    """Mark every sent quote whose last valid day is before `on` (today) expired; how many were.
+
+    One UPDATE, so running it twice changes nothing more; each quote it expires gets an
+    audit event in its account. The daily `quotes.expire` task runs it; reading a quote
+    still treats one past its day as expired (`is_expired`) until then.
+    """
+    day = on or today()
+    now = dt.datetime.now(dt.UTC)
+    async with db.write_transaction():
+        rows = (
+            await ClientQuote.update({ClientQuote.status: QuoteStatus.EXPIRED, ClientQuote.updated_at: now})
+            .where((ClientQuote.status == QuoteStatus.SENT) & (ClientQuote.valid_until < day))
+            .returning(ClientQuote.id, ClientQuote.account, ClientQuote.number, ClientQuote.valid_until)
+        )
+        for row in rows:
+            await record(
+                "quote.expire",
+                account_id=int(row["account"]),
+                target=f"quote:{row['id']}",
+                summary=f"Quote {row['number']} expired: its last valid day was {row['valid_until']}.",
+                **by,
+            )
+    return len(rows)
+
+
+def _expired_on(quote: dict[str, Any]) -> dt.date | None:
+    """None when the (locked) quote may be answered; its last valid day when it has expired.
+
+    Raises QuoteClosed for an accepted, declined or draft quote. An expired one is
+    refused only after its transaction, by `_refuse_expired`, so that marking it
+    expired is not rolled back with the refusal.
+    """
+    if is_expired(quote["status"], quote["valid_until"]):
+        return cast(dt.date, quote["valid_until"])
+    if quote["status"] != QuoteStatus.SENT:
+        raise QuoteClosed(_closed_message(quote["status"], quote["valid_until"]))
+    return None
+
+
+async def _refuse_expired(quote_id: int, expired_on: dt.date) -> NoReturn:
+    """Mark the quote expired (if it is still `sent`) and refuse the answer."""
     async with db.write_transaction():
         await ClientQuote.update({ClientQuote.status: QuoteStatus.EXPIRED}).where(
             (ClientQuote.id == quote_id) & (ClientQuote.status == QuoteStatus.SENT)
         )
+    raise QuoteClosed(_closed_message(QuoteStatus.EXPIRED, expired_on))
 
 
 async def accept(state: Any, account_id: int, quote_id: int, *, by: AuditContext) -> int:
@@ -277,16 +319,12 @@ async def accept(state: Any, account_id: int, quote_id: int, *, by: AuditContext
     another account's quote is `NotFound`). `state` is the app's state, for the rare
     quote of nothing, whose invoice is paid at once and settled.
     """
-    expired_on: dt.date | None = None
     async with db.write_transaction():
         quote = await _locked(quote_id, account_id)
         if quote["status"] == QuoteStatus.ACCEPTED and quote["invoice_id"]:
             return int(quote["invoice_id"])
-        if is_expired(quote["status"], quote["valid_until"]):
-            expired_on = quote["valid_until"]
-        elif quote["status"] != QuoteStatus.SENT:
-            raise QuoteClosed(_closed_message(quote["status"], quote["valid_until"]))
-        else:
+        expired_on = _expired_on(quote)
+        if expired_on is None:
             invoice_id, number = await issue_numbered_invoice(
                 store_id=int(quote["store"]),
                 account_id=account_id,
@@ -315,8 +353,7 @@ async def accept(state: Any, account_id: int, quote_id: int, *, by: AuditContext
                 **by,
             )
     if expired_on is not None:
-        await _mark_expired(quote_id)
-        raise QuoteClosed(_closed_message(QuoteStatus.EXPIRED, expired_on))
+        await _refuse_expired(quote_id, expired_on)
     paid = await Invoice.exists().where((Invoice.id == invoice_id) & (Invoice.status == InvoiceStatus.PAID))
     if paid:
         await settlement.after_paid(state, invoice_id)
@@ -325,16 +362,12 @@ async def accept(state: Any, account_id: int, quote_id: int, *, by: AuditContext
 
 async def decline(account_id: int, quote_id: int, *, by: AuditContext) -> None:
     """The client declines a sent quote; audited. Declining twice changes nothing; an expired quote is refused."""
-    expired_on: dt.date | None = None
     async with db.write_transaction():
         quote = await _locked(quote_id, account_id)
         if quote["status"] == QuoteStatus.DECLINED:
             return
-        if is_expired(quote["status"], quote["valid_until"]):
-            expired_on = quote["valid_until"]
-        elif quote["status"] != QuoteStatus.SENT:
-            raise QuoteClosed(_closed_message(quote["status"], quote["valid_until"]))
-        else:
+        expired_on = _expired_on(quote)
+        if expired_on is None:
             now = dt.datetime.now(dt.UTC)
             await ClientQuote.update(
                 {
@@ -352,5 +385,4 @@ async def decline(account_id: int, quote_id: int, *, by: AuditContext) -> None:
                 **by,
             )
     if expired_on is not None:
-        await _mark_expired(quote_id)
-        raise QuoteClosed(_closed_message(QuoteStatus.EXPIRED, expired_on))
+        await _refuse_expired(quote_id, expired_on)

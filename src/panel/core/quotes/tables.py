@@ -31,7 +31,8 @@ class QuoteStatus:
     """Values of `ClientQuote.status`.
 
     A sent quote whose `valid_until` has passed counts as expired even before its
-    row says so (the row is changed when someone tries to accept it).
+    row says so (the daily `quotes.expire` task changes the row, or an attempt to
+    answer the quote does).
     """
 
     DRAFT = "draft"

@@ -1,11 +1,17 @@
 """Client-area search: one box over what the member may see of the current account.
 
-Each kind of thing (services, invoices, orders, contacts, members) is a `SearchKind`:
+Each kind of thing (services, invoices, orders, contacts, members, knowledgebase
+articles) is a `SearchKind`:
 the rules-engine object that lists it, a label, and an async query. A kind is searched
 only when the rules engine lets the user list its object in this account (one check
 per kind), with one query per kind of at most `LIMIT` rows. So a member with only the
 `invoices` permission finds invoices and nothing else, whatever words other things
 contain. A new kind (domains, when that plugin exists) is one more entry in `KINDS`.
+
+Knowledgebase articles are not account data: every member may read them
+(`knowledgebase:*`, see the knowledgebase's `plugin.py`), so every member finds the
+published ones, through the knowledgebase's own full-text search (FTS5 on SQLite,
+`tsvector` on PostgreSQL); drafts are never found.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 from panel.core import db
 from panel.core.accounts.tables import Account
 from panel.core.clients.search import like_pattern
+from panel.core.knowledgebase import search as kb_search
 from panel.money import format_money
 
 LIMIT = 10
@@ -131,12 +138,19 @@ async def _members(account_id: int, text: str, limit: int) -> list[SearchHit]:
     return [SearchHit(r["name"] or r["email"], r["email"], f"/account/users/{r['id']}") for r in rows]
 
 
+async def _articles(account_id: int, text: str, limit: int) -> list[SearchHit]:
+    # the same for every account: published articles, best match first (one query)
+    found = await kb_search.search(text, limit, count=False)
+    return [SearchHit(h.title, h.category_name, f"/knowledgebase/article/{h.slug}") for h in found.rows]
+
+
 KINDS: tuple[SearchKind, ...] = (
     SearchKind("services", "Services", "service:*", _services),
     SearchKind("invoices", "Invoices", "invoice:*", _invoices),
     SearchKind("orders", "Orders", "order:*", _orders),
     SearchKind("contacts", "Contacts", "contact:*", _contacts),
     SearchKind("members", "Members", "user:*", _members),
+    SearchKind("articles", "Knowledgebase", "knowledgebase:*", _articles),
 )
 
 

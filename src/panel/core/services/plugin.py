@@ -68,11 +68,11 @@ def panel_register_nav_items(register: Callable[[NavItem], None], area: str) -> 
 
 async def _active_services(request: Request[Any, Any, Any]) -> int:
     """The account's active services, counted once per request (the tile and the widget share it)."""
-    from panel.core.accounts.home import once
+    from panel.core.accounts.home import cached
     from panel.core.services.services import count_active
 
     account_id = int(request.state.account_id)
-    return await once(request, "services.active", lambda: count_active(account_id))
+    return await cached(request, "services.active", lambda: count_active(account_id))
 
 
 async def _services_widget(request: Request[Any, Any, Any]) -> Mapping[str, Any]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from panel.core import db
 from panel.core.catalog.tables import Cycle
 from panel.core.paging import Page
 from panel.core.services.tables import Service, ServiceStatus
@@ -357,9 +358,13 @@ async def get_any_service(service_id: int) -> ServiceDetail:
     return found
 
 
+COUNT_ACTIVE_SQL = f"SELECT count(*) AS n FROM {Service._meta.tablename} WHERE account = {{}} AND status = {{}}"  # noqa: S608
+
+
 async def count_active(account_id: int) -> int:
-    """How many active services the account has (the dashboard widget)."""
-    return int(await Service.count().where((Service.account == account_id) & (Service.status == ServiceStatus.ACTIVE)))
+    """How many active services the account has (the home page's tile and widget: a hand-written statement)."""
+    rows = await db.fetch(COUNT_ACTIVE_SQL, account_id, ServiceStatus.ACTIVE)
+    return int(rows[0]["n"])
 
 
 async def count_live(account_id: int) -> int:

@@ -38,9 +38,9 @@ def panel_register_routes(register: Callable[[ControllerRouterHandler], None], s
 
 async def _runs_a_store(request: Request[Any, Any, Any]) -> bool:
     """The reseller area is shown only in accounts that run a reseller store."""
-    from panel.core.stores.services import is_reseller
+    from panel.core.stores.services import runs_a_store
 
-    return bool(await is_reseller(request.state.account_id))
+    return await runs_a_store(int(request.state.account_id))
 
 
 @hookimpl

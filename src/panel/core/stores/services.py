@@ -9,6 +9,7 @@ depends on it (the client-area link, changing their login email) is answered her
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -271,6 +272,7 @@ async def create_store(values: Mapping[str, Any], product_types: Collection[str]
             details={"name": clean.name, "slug": clean.slug, "kind": clean.kind, "currency": clean.currency},
             **by,
         )
+    forget_resellers()
     return store_id
 
 
@@ -317,6 +319,7 @@ async def update_store(
                 details=changes,
                 **by,
             )
+    forget_resellers()
     return await get_store(store_id)
 
 
@@ -405,6 +408,34 @@ def client_area_link_visible(service_row: Mapping[str, Any], store_row: Mapping[
 async def is_reseller(account_id: int) -> bool:
     """Whether the account runs stores as a reseller."""
     return bool(await Store.exists().where(Store.reseller == account_id))
+
+
+RESELLERS_FRESH_FOR = 5.0
+"""Seconds the set of reseller accounts read for the navigation stays in use."""
+
+_resellers: tuple[float, frozenset[int]] | None = None
+
+
+async def runs_a_store(account_id: int) -> bool:
+    """Whether the account runs a reseller store, for showing the reseller area in the navigation.
+
+    Every page asks, so the accounts that run one are read at most every
+    `RESELLERS_FRESH_FOR` seconds per process (a store made in this process is seen at
+    once; one made elsewhere, within those seconds). Decisions that matter use
+    `is_reseller`, which always reads.
+    """
+    global _resellers
+    now = time.monotonic()
+    if _resellers is None or now - _resellers[0] > RESELLERS_FRESH_FOR:
+        rows = await db.fetch(f"SELECT DISTINCT reseller FROM {Store._meta.tablename} WHERE reseller IS NOT NULL")  # noqa: S608
+        _resellers = (now, frozenset(int(r["reseller"]) for r in rows))
+    return account_id in _resellers[1]
+
+
+def forget_resellers() -> None:
+    """Read the reseller accounts again at the next `runs_a_store` (after a store changed)."""
+    global _resellers
+    _resellers = None
 
 
 async def reseller_stores(account_id: int) -> list[StoreView]:

@@ -40,7 +40,7 @@ from panel.core.support import services
 from panel.core.support.addresses import ticket_from_address
 from panel.core.support.config import UPLOAD_AREA, current
 from panel.core.support.inbound_parse import Attachment, ParsedMail, parse_mail
-from panel.core.support.tables import SupportAttachment, SupportDepartment, SupportMessage, SupportTicket, Via
+from panel.core.support.tables import SupportDepartment, SupportMessage, SupportTicket, Via
 from panel.errors import ValidationFailed
 
 log = logging.getLogger("panel.support.inbound")
@@ -246,23 +246,6 @@ async def _store_files(files: Sequence[Attachment]) -> tuple[list[uploads.Stored
     return stored, dropped
 
 
-async def _attach(message_id: int, stored: Sequence[uploads.StoredFile]) -> None:
-    if stored:
-        await SupportAttachment.insert(
-            *[
-                SupportAttachment(
-                    message=message_id,
-                    key=f.key,
-                    filename=f.filename,
-                    content_type=f.content_type,
-                    size=f.size,
-                    sha256=f.sha256,
-                )
-                for f in stored
-            ]
-        )
-
-
 def _body(parsed: ParsedMail, dropped: Sequence[str]) -> str:
     body = parsed.body.strip() or NO_TEXT
     if dropped:
@@ -335,7 +318,7 @@ async def _reply(parsed: ParsedMail, ticket_id: int, recipient: str, authz: Auth
                 author_name=sender.name,
                 author_email=sender.email,
             )
-            await _attach(message_id, stored)
+            await services.attach_files(message_id, stored)
     except BaseException:
         _remove(stored)
         raise
@@ -377,7 +360,7 @@ async def _open(parsed: ParsedMail, department_id: int, recipient: str, authz: A
                 .first()
             )
             assert first is not None
-            await _attach(int(first["id"]), stored)
+            await services.attach_files(int(first["id"]), stored)
     except BaseException:
         _remove(stored)
         raise

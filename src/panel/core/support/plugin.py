@@ -50,11 +50,11 @@ def panel_register_nav_items(register: Callable[[NavItem], None], area: str) -> 
 
 async def _open_tickets(request: Request[Any, Any, Any]) -> Any:
     """The account's latest open tickets, read once per page for the tile and the widget."""
-    from panel.core.accounts.home import once
+    from panel.core.accounts.home import cached
     from panel.core.support import queries
 
     account_id = request.state.account_id
-    return await once(request, "support.open", lambda: queries.account_tickets(account_id, "open", 5, 0))
+    return await cached(request, "support.open", lambda: queries.account_tickets(account_id, "open", 5, 0))
 
 
 async def _open_tickets_stat(request: Request[Any, Any, Any]) -> int:

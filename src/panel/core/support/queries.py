@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from panel.core import db
 from panel.core.paging import Page
 from panel.core.services.tables import Service, ServiceStatus
 from panel.core.support.tables import (
@@ -112,19 +113,6 @@ class Department:
     description: str
 
 
-_ROW_COLUMNS = (
-    SupportTicket.id,
-    SupportTicket.number,
-    SupportTicket.subject,
-    SupportTicket.status,
-    SupportTicket.priority,
-    SupportTicket.department.name.as_alias("department_name"),
-    SupportTicket.last_reply_at,
-    SupportTicket.last_reply_by,
-    SupportTicket.created_at,
-)
-
-
 def _row(r: dict[str, Any]) -> TicketRow:
     return TicketRow(
         id=r["id"],
@@ -145,25 +133,36 @@ def clamp(limit: int, offset: int) -> tuple[int, int]:
     return max(1, min(int(limit), MAX_PAGE_SIZE)), max(0, int(offset))
 
 
+_TICKETS = SupportTicket._meta.tablename
+_LIST_SQL = (
+    "SELECT t.id, t.number, t.subject, t.status, t.priority, d.name AS department_name, t.last_reply_at, "  # noqa: S608
+    f"t.last_reply_by, t.created_at FROM {_TICKETS} t LEFT JOIN {SupportDepartment._meta.tablename} d "
+    "ON d.id = t.department WHERE t.account = {} %s "
+    "ORDER BY t.last_reply_at DESC, t.id DESC LIMIT {} OFFSET {}"
+)
+_COUNT_SQL = f"SELECT count(*) AS n FROM {_TICKETS} t WHERE t.account = {{}} %s"  # noqa: S608
+_SHOW: dict[str, tuple[str, tuple[str, ...]]] = {
+    "open": ("AND t.status <> {}", (TicketStatus.CLOSED,)),
+    "closed": ("AND t.status = {}", (TicketStatus.CLOSED,)),
+}
+"""The condition of each `show` choice (any other: every ticket) and its arguments."""
+
+
 async def account_tickets(
     account_id: int, show: str = "open", limit: int = PAGE_SIZE, offset: int = 0
 ) -> Page[TicketRow]:
-    """The account's tickets, latest reply first; `show` is open (not closed), closed or all."""
+    """The account's tickets, latest reply first; `show` is open (not closed), closed or all.
+
+    Hand-written statements (the client's ticket list and the home page run them on
+    every view); the count only when the page is full or not the first.
+    """
     limit, offset = clamp(limit, offset)
-    where: Any = SupportTicket.account == account_id
-    if show == "open":
-        where = where & SupportTicket.status.is_in(list(TicketStatus.ACTIVE))
-    elif show == "closed":
-        where = where & (SupportTicket.status == TicketStatus.CLOSED)
-    rows = (
-        await SupportTicket.select(*_ROW_COLUMNS)
-        .where(where)
-        .order_by(SupportTicket.last_reply_at, ascending=False)
-        .order_by(SupportTicket.id, ascending=False)
-        .limit(limit)
-        .offset(offset)
-    )
-    total = len(rows) + offset if offset == 0 and len(rows) < limit else await SupportTicket.count().where(where)
+    condition, args = _SHOW.get(show, ("", ()))
+    rows = await db.fetch(_LIST_SQL % condition, account_id, *args, limit, offset)
+    if offset == 0 and len(rows) < limit:
+        total = len(rows)
+    else:
+        total = int((await db.fetch(_COUNT_SQL % condition, account_id, *args))[0]["n"])
     return Page([_row(r) for r in rows], total, limit, offset)
 
 

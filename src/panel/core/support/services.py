@@ -188,22 +188,29 @@ async def _insert_message(
         )
     ).returning(SupportMessage.id)
     message_id = int(rows[0]["id"])
-    if stored:
-        await SupportAttachment.insert(
-            *[
-                SupportAttachment(
-                    message=message_id,
-                    key=f.key,
-                    filename=f.filename,
-                    content_type=f.content_type,
-                    size=f.size,
-                    sha256=f.sha256,
-                    created_at=at,
-                )
-                for f in stored
-            ]
-        )
+    await attach_files(message_id, stored, at)
     return message_id
+
+
+async def attach_files(message_id: int, stored: Sequence[uploads.StoredFile], at: datetime | None = None) -> None:
+    """Record files already in the upload store as the message's attachments (one INSERT; none for no files)."""
+    if not stored:
+        return
+    when = at or datetime.now(UTC)
+    await SupportAttachment.insert(
+        *[
+            SupportAttachment(
+                message=message_id,
+                key=f.key,
+                filename=f.filename,
+                content_type=f.content_type,
+                size=f.size,
+                sha256=f.sha256,
+                created_at=when,
+            )
+            for f in stored
+        ]
+    )
 
 
 async def _ticket(ticket_id: int) -> dict[str, Any]:

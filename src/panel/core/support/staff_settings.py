@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
+from piccolo.table import Table
 
 from panel.core import db
 from panel.core.audit.services import SYSTEM, AuditContext, record
@@ -172,6 +173,13 @@ async def save_department(
     return department_id
 
 
+async def _delete(table: type[Table], row_id: int, action: str, target: str, summary: str, by: AuditContext) -> None:
+    """Delete one row and write its audit event (`<target>:<id>`), in one transaction."""
+    async with db.write_transaction():
+        await table.delete().where(table._meta.primary_key == row_id)
+        await record(action, account_id=None, target=f"{target}:{row_id}", summary=summary, **by)
+
+
 async def delete_department(department_id: int, *, by: AuditContext = SYSTEM) -> None:
     """Delete a department that never had a ticket (`InUse` otherwise: deactivate it instead)."""
     row = await SupportDepartment.select(SupportDepartment.name).where(SupportDepartment.id == department_id).first()
@@ -179,15 +187,8 @@ async def delete_department(department_id: int, *, by: AuditContext = SYSTEM) ->
         raise NotFound("That department does not exist.")
     if await SupportTicket.exists().where(SupportTicket.department == department_id):
         raise InUse("This department has tickets: make it inactive instead, or move its tickets first.")
-    async with db.write_transaction():
-        await SupportDepartment.delete().where(SupportDepartment.id == department_id)
-        await record(
-            "support.department.delete",
-            account_id=None,
-            target=f"ticket:department:{department_id}",
-            summary=f"Deleted the support department {row['name']}.",
-            **by,
-        )
+    summary = f"Deleted the support department {row['name']}."
+    await _delete(SupportDepartment, department_id, "support.department.delete", "ticket:department", summary, by)
 
 
 # -- canned responses -----------------------------------------------------------------------
@@ -251,15 +252,8 @@ async def delete_canned(canned_id: int, *, by: AuditContext = SYSTEM) -> None:
     )
     if row is None:
         raise NotFound("That canned response does not exist.")
-    async with db.write_transaction():
-        await SupportCannedResponse.delete().where(SupportCannedResponse.id == canned_id)
-        await record(
-            "support.canned.delete",
-            account_id=None,
-            target=f"ticket:canned:{canned_id}",
-            summary=f"Deleted the reply {row['title']}.",
-            **by,
-        )
+    summary = f"Deleted the reply {row['title']}."
+    await _delete(SupportCannedResponse, canned_id, "support.canned.delete", "ticket:canned", summary, by)
 
 
 def with_canned(body: str, canned: str) -> str:

@@ -15,9 +15,10 @@ from litestar.response import Template
 
 from panel.core.audit.context import audit_context
 from panel.core.authz.guard import requires
+from panel.core.content.forms import form_ids, form_page, form_values, submit
 from panel.core.support import staff_queries, staff_settings
-from panel.core.web.pages import page, redirect
-from panel.errors import InUse, ValidationFailed
+from panel.core.web.pages import redirect
+from panel.errors import InUse
 
 DEPARTMENTS_READ = requires("ticket:department:*", "list", scope="platform")
 DEPARTMENTS_WRITE = requires("ticket:department:*", "update", scope="platform")
@@ -31,13 +32,11 @@ NOTICES = {
     "canned_deleted": "The canned response was deleted.",
 }
 DEPARTMENT_FIELDS = ("name", "description", "email", "sort_order", "is_active")
+CANNED_FIELDS = ("title", "body", "department")
 
 
-async def _form(request: Request[Any, Any, Any], fields: tuple[str, ...]) -> tuple[dict[str, Any], list[int]]:
-    form = await request.form()
-    values = {k: (form.get(k) if isinstance(form.get(k), str) else "") for k in fields}
-    picked = form.getall("staff", []) if hasattr(form, "getall") else []
-    return values, [int(v) for v in picked if isinstance(v, str) and v.isdigit()]
+async def _department_form(request: Request[Any, Any, Any]) -> tuple[dict[str, str], list[int]]:
+    return await form_values(request, DEPARTMENT_FIELDS), await form_ids(request, "staff")
 
 
 # -- departments ----------------------------------------------------------------------------
@@ -50,16 +49,14 @@ async def _departments_page(
     staff_ids: list[int] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Template:
-    return await page(
+    return await form_page(
         request,
         "support/admin/departments.html",
-        area="admin",
-        status_code=422 if errors else 200,
+        values or {"is_active": "on", "sort_order": "0"},
+        errors,
         departments=await staff_settings.departments(),
         staff=await staff_queries.desk_staff(request.app.state.authz),
-        v=values or {"is_active": "on", "sort_order": "0"},
         picked=staff_ids or [],
-        e=errors or {},
         notice=NOTICES.get(notice, ""),
     )
 
@@ -73,14 +70,15 @@ async def departments_list(request: Request[Any, Any, Any], done: FromQuery[str]
 @post("/admin/support/departments", authz=DEPARTMENTS_WRITE)
 async def department_create(request: Request[Any, Any, Any]) -> Any:
     """Add a department."""
-    values, staff_ids = await _form(request, DEPARTMENT_FIELDS)
-    try:
-        await staff_settings.save_department(
+    values, staff_ids = await _department_form(request)
+    return await submit(
+        request,
+        lambda: staff_settings.save_department(
             None, values, staff_ids, request.app.state.authz, by=audit_context(request)
-        )
-    except ValidationFailed as exc:
-        return await _departments_page(request, values=values, staff_ids=staff_ids, errors=exc.errors)
-    return redirect(request, "/admin/support/departments?done=saved")
+        ),
+        lambda errors: _departments_page(request, values=values, staff_ids=staff_ids, errors=errors),
+        "/admin/support/departments?done=saved",
+    )
 
 
 async def _department_page(
@@ -99,16 +97,15 @@ async def _department_page(
         "sort_order": str(department.sort_order),
         "is_active": "on" if department.is_active else "",
     }
-    return await page(
+    return await form_page(
         request,
         "support/admin/department.html",
-        area="admin",
-        status_code=status_code or (422 if errors else 200),
+        values if values is not None else current,
+        errors,
+        status_code=status_code,
         department=department,
         staff=await staff_queries.desk_staff(request.app.state.authz),
-        v=values if values is not None else current,
         picked=staff_ids if staff_ids is not None else department.staff_ids,
-        e=errors or {},
     )
 
 
@@ -122,14 +119,15 @@ async def department_edit(request: Request[Any, Any, Any], department_id: FromPa
 async def department_save(request: Request[Any, Any, Any], department_id: FromPath[int]) -> Any:
     """Save a department."""
     await staff_settings.department(department_id)
-    values, staff_ids = await _form(request, DEPARTMENT_FIELDS)
-    try:
-        await staff_settings.save_department(
+    values, staff_ids = await _department_form(request)
+    return await submit(
+        request,
+        lambda: staff_settings.save_department(
             department_id, values, staff_ids, request.app.state.authz, by=audit_context(request)
-        )
-    except ValidationFailed as exc:
-        return await _department_page(request, department_id, values, staff_ids, exc.errors)
-    return redirect(request, "/admin/support/departments?done=saved")
+        ),
+        lambda errors: _department_page(request, department_id, values, staff_ids, errors),
+        "/admin/support/departments?done=saved",
+    )
 
 
 @post("/admin/support/departments/{department_id:int}/delete", authz=DEPARTMENTS_WRITE)
@@ -155,15 +153,13 @@ async def _canned_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Template:
-    return await page(
+    return await form_page(
         request,
         "support/admin/canned.html",
-        area="admin",
-        status_code=422 if errors else 200,
+        values or {},
+        errors,
         responses=await staff_settings.canned_responses(every=True),
         department_choices=await _department_choices(),
-        v=values or {},
-        e=errors or {},
         notice=NOTICES.get(notice, ""),
     )
 
@@ -177,12 +173,13 @@ async def canned_list(request: Request[Any, Any, Any], done: FromQuery[str] = ""
 @post("/admin/support/canned", authz=CANNED_WRITE)
 async def canned_create(request: Request[Any, Any, Any]) -> Any:
     """Add a canned response."""
-    values, _ = await _form(request, ("title", "body", "department"))
-    try:
-        await staff_settings.save_canned(None, values, by=audit_context(request))
-    except ValidationFailed as exc:
-        return await _canned_page(request, values=values, errors=exc.errors)
-    return redirect(request, "/admin/support/canned?done=canned_saved")
+    values = await form_values(request, CANNED_FIELDS)
+    return await submit(
+        request,
+        lambda: staff_settings.save_canned(None, values, by=audit_context(request)),
+        lambda errors: _canned_page(request, values=values, errors=errors),
+        "/admin/support/canned?done=canned_saved",
+    )
 
 
 async def _canned_edit_page(
@@ -193,15 +190,13 @@ async def _canned_edit_page(
 ) -> Template:
     canned = await staff_settings.canned_response(canned_id)
     current = {"title": canned.title, "body": canned.body, "department": str(canned.department_id or "")}
-    return await page(
+    return await form_page(
         request,
         "support/admin/canned_edit.html",
-        area="admin",
-        status_code=422 if errors else 200,
+        values if values is not None else current,
+        errors,
         canned=canned,
         department_choices=await _department_choices(),
-        v=values if values is not None else current,
-        e=errors or {},
     )
 
 
@@ -215,12 +210,13 @@ async def canned_edit(request: Request[Any, Any, Any], canned_id: FromPath[int])
 async def canned_save(request: Request[Any, Any, Any], canned_id: FromPath[int]) -> Any:
     """Save a canned response."""
     await staff_settings.canned_response(canned_id)
-    values, _ = await _form(request, ("title", "body", "department"))
-    try:
-        await staff_settings.save_canned(canned_id, values, by=audit_context(request))
-    except ValidationFailed as exc:
-        return await _canned_edit_page(request, canned_id, values, exc.errors)
-    return redirect(request, "/admin/support/canned?done=canned_saved")
+    values = await form_values(request, CANNED_FIELDS)
+    return await submit(
+        request,
+        lambda: staff_settings.save_canned(canned_id, values, by=audit_context(request)),
+        lambda errors: _canned_edit_page(request, canned_id, values, errors),
+        "/admin/support/canned?done=canned_saved",
+    )
 
 
 @post("/admin/support/canned/{canned_id:int}/delete", authz=CANNED_WRITE)

@@ -1,0 +1,1 @@
+"""Helpers the content features share (announcements, knowledgebase, downloads, the desk's settings)."""
