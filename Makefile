@@ -21,19 +21,21 @@ test: uv deps ## Run the whole suite on SQLite, then on PostgreSQL
 	$(UV) sync --locked --all-packages
 	scripts/run-tests.sh $(PYTEST_ARGS)
 
-test-sqlite: uv ## Only the SQLite run
-	PANEL_TEST_DATABASE=sqlite $(UV) run --locked pytest $(PYTEST_ARGS)
+test-sqlite: uv ## Only the SQLite run (core's tests, then the plugins')
+	PANEL_TEST_DATABASE=sqlite $(UV) run --locked pytest tests $(PYTEST_ARGS)
+	PANEL_TEST_DATABASE=sqlite $(UV) run --locked pytest plugins $(PYTEST_ARGS)
 
 lint: uv ## ruff and mypy
 	$(UV) run --locked ruff check src plugins tests bench
 	$(UV) run --locked ruff format --check src plugins tests bench
-	$(UV) run --locked mypy src
+	$(UV) run --locked mypy src plugins/wordpress/src
 
-bench: uv ## Benchmarks: rules engine, clients list, daily renewal run, client-area pages (figures and ratios to targets)
+bench: uv ## Benchmarks: rules engine, clients list, renewals, client-area pages, WordPress bulk updates (ratios to targets)
 	$(UV) run --locked python bench/authz.py
 	$(UV) run --locked python bench/clients_list.py
 	$(UV) run --locked python bench/renewals.py
 	$(UV) run --locked python bench/client_area.py
+	$(UV) run --locked python bench/wordpress_updates.py
 
 docs: ## Where the docs are
 	@ls docs
