@@ -87,7 +87,7 @@ def _packages(folder: Path) -> None:
 
 
 def _reset_content(doc: Path) -> None:
-    """What `up` does not reset and these tests change: themes, kept copies, the mail log."""
+    """What `up` does not reset and these tests change: themes, kept copies, the mail log, core files."""
     content = doc / "wp-content"
     if not content.is_dir():
         return
@@ -95,6 +95,8 @@ def _reset_content(doc: Path) -> None:
     shutil.copytree(STOCK / "themes", content / "themes", symlinks=False)
     shutil.rmtree(content / "hostpanel-backups", ignore_errors=True)
     (content / "mail.log").unlink(missing_ok=True)
+    for name in ("wp-includes/version.php", "wp-blog-header.php", "wp-admin/includes/update-core.php"):
+        shutil.copy(STOCK.parent / name, doc / name)  # what the test core packages change (test_updates_core.py)
 
 
 def mails(site: WpSite) -> list[dict[str, object]]:

@@ -63,6 +63,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "panel.core.knowledgebase.plugin",
     "panel.core.downloads.plugin",
     "panel.core.quotes.plugin",
+    "panel.core.twofactor.plugin",
     "panel.core.jobs.plugin",
 )
 

@@ -7,6 +7,7 @@ Nothing here touches the database.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import ipaddress
 import re
@@ -73,6 +74,18 @@ async def check_public(url: str) -> None:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
             raise SiteError(f"{host} is on a private network, which this panel does not call.", field="url")
+
+
+@functools.cache
+def shipped_connector_version() -> str:
+    """The version in the header of the connector this panel ships (e.g. "1.2.0")."""
+    found = re.search(r"^\s*\*\s*Version:\s*([0-9.]+)\s*$", CONNECTOR_FILE.read_text(), re.MULTILINE)
+    return found.group(1) if found else ""
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """A dotted version as numbers, for comparing ("1.10.0" > "1.9.2"); non-numeric parts count as 0."""
+    return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
 
 
 def connector_zip() -> bytes:

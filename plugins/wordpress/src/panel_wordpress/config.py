@@ -48,6 +48,12 @@ SETTINGS = (
         parse=parse_bool,
     ),
     Setting(
+        "upgrade_connector",
+        "On a refresh, replace an older connector on a site by the one this panel ships (if the site allows it).",
+        True,
+        parse=parse_bool,
+    ),
+    Setting(
         "allow_private_hosts",
         "Accept site addresses on loopback and private networks (off: the panel never calls into its own network).",
         False,
@@ -70,6 +76,7 @@ class WordpressConfig:
     timeout: int
     app_password_name: str
     install_connector: bool
+    upgrade_connector: bool
     allow_private_hosts: bool
     health_tests: tuple[str, ...]
 
@@ -81,6 +88,7 @@ def config_of(settings: Settings) -> WordpressConfig:
         timeout=int(values["timeout"]),
         app_password_name=str(values["app_password_name"]),
         install_connector=bool(values["install_connector"]),
+        upgrade_connector=bool(values["upgrade_connector"]),
         allow_private_hosts=bool(values["allow_private_hosts"]),
         health_tests=tuple(values["health_tests"]),
     )

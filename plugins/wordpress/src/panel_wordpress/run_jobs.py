@@ -29,7 +29,7 @@ from panel_wordpress.client import USER_AGENT, SiteClient, SiteError
 from panel_wordpress.config import config_of
 from panel_wordpress.manage_config import ManageConfig, manage_config
 from panel_wordpress.run_tables import RunOp, RunState, StepState, WordpressRun, WordpressRunStep
-from panel_wordpress.tables import WordpressItem, WordpressSite
+from panel_wordpress.tables import ItemKind, WordpressItem, WordpressSite
 
 log = logging.getLogger("panel.wordpress")
 
@@ -151,6 +151,8 @@ async def _mark_updated(site_id: int, kind: str, slug: str, version: str) -> Non
         await WordpressItem.update(changes).where(
             (WordpressItem.site == site_id) & (WordpressItem.kind == kind) & (WordpressItem.slug == slug)
         )
+        if kind == ItemKind.CORE and version:
+            await WordpressSite.update({WordpressSite.wp_version: version[:30]}).where(WordpressSite.id == site_id)
         await services.recount(site_id)
 
 

@@ -8,6 +8,7 @@ site is "not found".
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,13 +18,14 @@ from panel.core.services.tables import Service
 from panel.errors import NotFound, ValidationFailed
 from panel.settings import Settings
 
-from panel_wordpress import client, vault
+from panel_wordpress import client, site_ops, vault
 from panel_wordpress.client import SiteClient, SiteError
 from panel_wordpress.config import config_of
 from panel_wordpress.tables import ItemKind, SiteStatus, WordpressIgnored, WordpressItem, WordpressSite, WordpressUser
 
 log = logging.getLogger("panel.wordpress")
 
+ALREADY_CONNECTED = "This site is already connected to this account."
 HEALTH_ORDER = {"good": 0, "unknown": 1, "recommended": 2, "critical": 3}
 
 
@@ -93,7 +95,7 @@ async def connect(settings: Settings, account_id: int, user_id: int | None, req:
         raise ValidationFailed({"url": exc.message}) from None
     await _check_service(account_id, req.service_id)
     if await WordpressSite.exists().where((WordpressSite.account == account_id) & (WordpressSite.url == url)):
-        raise ValidationFailed({"url": "This site is already connected to this account."})
+        raise ValidationFailed({"url": ALREADY_CONNECTED})
     user = req.user.strip()
     try:
         info = await client.discover(url, cfg.timeout)
@@ -117,24 +119,42 @@ async def connect(settings: Settings, account_id: int, user_id: int | None, req:
     except SiteError as exc:
         raise ValidationFailed({exc.field or "url": exc.message}) from None
 
-    async with db.write_transaction():
-        rows = await WordpressSite.insert(
-            WordpressSite(
-                account=account_id,
-                service=req.service_id,
-                url=url,
-                api_root=info.api_root,
-                admin_url=info.site_url + "/wp-admin/",
-                name=info.name[:200],
-                wp_user=user,
-                app_password=vault.seal(settings, password),
-                app_password_uuid=uuid,
-                connected_by=user_id,
-            )
-        ).returning(WordpressSite.id)
+    try:
+        async with db.write_transaction():
+            rows = await WordpressSite.insert(
+                WordpressSite(
+                    account=account_id,
+                    service=req.service_id,
+                    url=url,
+                    api_root=info.api_root,
+                    admin_url=info.site_url + "/wp-admin/",
+                    name=info.name[:200],
+                    wp_user=user,
+                    app_password=vault.seal(settings, password),
+                    app_password_uuid=uuid,
+                    connected_by=user_id,
+                )
+            ).returning(WordpressSite.id)
+    except Exception as exc:  # the unique index (account, url): another connect of this site won the race
+        if not _is_unique_violation(exc):
+            raise
+        if uuid:  # the application password made for this connect is not needed: leave nothing behind
+            async with SiteClient(info.api_root, user, password, cfg.timeout) as site:
+                try:
+                    await site.revoke(uuid)
+                except SiteError:
+                    log.info("could not delete the spare application password on %s", url)
+        raise ValidationFailed({"url": ALREADY_CONNECTED}) from None
     site_id = int(rows[0]["id"])
     refreshed = await refresh(settings, site_id)
     return Connected(site_id, refreshed, connector)
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    """Whether a write failed on a unique index (sqlite3.IntegrityError, or asyncpg's UniqueViolationError)."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "unique" in str(exc).lower()
+    return type(exc).__name__ == "UniqueViolationError"
 
 
 async def _check_admin(me: dict[str, Any]) -> None:
@@ -179,6 +199,8 @@ async def refresh(settings: Settings, site_id: int) -> bool:
     try:
         async with _site_client(settings, row) as site:
             inventory = await site.inventory() or await site.core_inventory()
+            if cfg.upgrade_connector:
+                await _upgrade_connector(site, row, inventory)
             users = await site.users()
             health = await site.health(cfg.health_tests)
     except (SiteError, vault.CredentialsUnreadable) as exc:
@@ -188,6 +210,26 @@ async def refresh(settings: Settings, site_id: int) -> bool:
         return False
     await _store(site_id, inventory, users, health)
     return True
+
+
+async def _upgrade_connector(site: SiteClient, row: dict[str, Any], inventory: dict[str, Any]) -> None:
+    """Replace an older connector by the shipped one; on success `inventory` names the new version.
+
+    A site whose connector cannot (older than 1.2), may not (file changes forbidden) or
+    did not take it keeps its connector; that is logged, never a failed refresh.
+    """
+    have = str(inventory.get("connector_version") or "")
+    ship = client.shipped_connector_version()
+    if not have or client.version_key(have) >= client.version_key(ship):
+        return
+    try:
+        done = await site_ops.upgrade_connector(site, client.CONNECTOR_FILE.read_bytes())
+    except SiteError as exc:
+        log.info("connector of %s stays %s: %s", row["url"], have, exc.message)
+        return
+    if done.status == "updated":
+        inventory["connector_version"] = done.to_version
+        log.info("connector of %s upgraded from %s to %s", row["url"], have, done.to_version)
 
 
 async def _store(

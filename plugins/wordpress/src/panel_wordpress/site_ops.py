@@ -71,6 +71,17 @@ async def update_item(site: SiteClient, kind: str, slug: str, wait: float) -> Ou
     return _outcome(_body(response, "update it"))
 
 
+async def upgrade_connector(site: SiteClient, text: bytes) -> Outcome:
+    """Send a newer connector file; the connector replaces its own file with it (`updated` or `current`).
+
+    `SiteError` when the site's connector has no such route (older than 1.2), forbids file
+    changes (409) or refuses the file.
+    """
+    files = {"connector": ("hostpanel-connector.php", text, "application/x-php")}
+    response = await site.call("POST", f"{CONNECTOR}/self-update", files=files)
+    return _outcome(_body(response, "upgrade its connector"))
+
+
 async def install(
     site: SiteClient,
     kind: str,

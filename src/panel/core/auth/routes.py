@@ -119,6 +119,12 @@ async def login_submit(
         )
         limited.headers["Retry-After"] = str(exc.retry_after)
         return limited
+    # -- two-factor (panel.core.twofactor): a second step before any session exists --
+    from panel.core.twofactor.login import begin_if_needed
+
+    if (second_step := await begin_if_needed(request, user_id, _safe_next(data.next))) is not None:
+        return second_step
+    # -- end two-factor --
     token, account_id, staff = await start_session(request, user_id)
     if account_id is not None:
         await accounts.remember_choice(user_id, account_id)

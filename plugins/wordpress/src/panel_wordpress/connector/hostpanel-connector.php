@@ -6,7 +6,7 @@
  *   Requests authenticate as a WordPress user (application password); each route checks
  *   that user's capabilities. Works as a must-use plugin (wp-content/mu-plugins/) or as
  *   a normal plugin.
- * Version: 1.1.0
+ * Version: 1.2.0
  * Requires at least: 5.7
  * Requires PHP: 7.0
  *
@@ -14,6 +14,9 @@
  *   GET  /wp-json/hostpanel/v1/inventory?refresh=1  the same after asking wordpress.org again
  *   POST /wp-json/hostpanel/v1/update               {kind, slug}: keep the files, update, check
  *                                                   the site over loopback, restore on a failed check
+ *                                                   (plugins, themes and WordPress itself)
+ *   POST /wp-json/hostpanel/v1/self-update          a newer connector in the multipart field
+ *                                                   "connector": replaces this file
  *   POST /wp-json/hostpanel/v1/install              {kind, slug} from wordpress.org, or a zip in
  *                                                   the multipart field "package"; activate=1
  *   POST /wp-json/hostpanel/v1/theme                {stylesheet}: switch, check, switch back on failure
@@ -30,7 +33,7 @@
 if ( ! defined( 'ABSPATH' ) || defined( 'HOSTPANEL_CONNECTOR_VERSION' ) ) {
 	return; // not inside WordPress, or already loaded (must-use and normal copy both present)
 }
-define( 'HOSTPANEL_CONNECTOR_VERSION', '1.1.0' );
+define( 'HOSTPANEL_CONNECTOR_VERSION', '1.2.0' );
 
 add_action(
 	'rest_api_init',
@@ -66,6 +69,17 @@ add_action(
 						'core'   => 'update_core',
 					);
 					return isset( $caps[ $request['kind'] ] ) && current_user_can( $caps[ $request['kind'] ] );
+				},
+			)
+		);
+		register_rest_route(
+			'hostpanel/v1',
+			'/self-update',
+			array(
+				'methods'             => 'POST',
+				'callback'            => 'hostpanel_connector_self_update',
+				'permission_callback' => function () {
+					return current_user_can( 'update_plugins' );
 				},
 			)
 		);
@@ -475,9 +489,114 @@ function hostpanel_connector_restore( $path, $backup ) {
 }
 
 /**
- * Update WordPress itself to the version offered, then check the site.
+ * What a core update replaces: wp-admin, wp-includes and the root PHP files (not wp-config.php, not wp-content).
  *
- * Core files are not copied aside (the whole tree); a failed check is reported as "broken".
+ * @return string[] Names relative to ABSPATH.
+ */
+function hostpanel_connector_core_items() {
+	$items = array( 'wp-admin', 'wp-includes' );
+	foreach ( (array) glob( ABSPATH . '*.php' ) as $file ) {
+		if ( 'wp-config.php' !== basename( $file ) ) {
+			$items[] = basename( $file );
+		}
+	}
+	return $items;
+}
+
+/**
+ * The bytes a set of files and folders takes on disk.
+ *
+ * @param string[] $paths Files or folders.
+ * @return int
+ */
+function hostpanel_connector_size( $paths ) {
+	$bytes = 0;
+	foreach ( $paths as $path ) {
+		if ( is_file( $path ) ) {
+			$bytes += (int) filesize( $path );
+			continue;
+		}
+		if ( ! is_dir( $path ) ) {
+			continue;
+		}
+		foreach ( new RecursiveIteratorIterator( new RecursiveDirectoryIterator( $path, FilesystemIterator::SKIP_DOTS ) ) as $item ) {
+			$bytes += $item->isFile() ? (int) $item->getSize() : 0;
+		}
+	}
+	return $bytes;
+}
+
+/**
+ * Copy the core files aside to wp-content/hostpanel-backups/core (plain copies, no archive: quicker, no zip needed).
+ *
+ * @param string $backup Where to keep them.
+ * @return true|string True, or why they could not be kept.
+ */
+function hostpanel_connector_keep_core( $backup ) {
+	hostpanel_connector_remove( $backup );
+	$items = hostpanel_connector_core_items();
+	$need  = hostpanel_connector_size(
+		array_map(
+			function ( $item ) {
+				return ABSPATH . $item;
+			},
+			$items
+		)
+	);
+	$free  = function_exists( 'disk_free_space' ) ? @disk_free_space( WP_CONTENT_DIR ) : false; // phpcs:ignore WordPress.PHP.NoSilencedErrors
+	// The copy, and room for the new version to be unpacked next to it.
+	if ( false !== $free && $free < 2 * $need + 20 * MB_IN_BYTES ) {
+		return sprintf( 'there is not enough free disk space to keep a copy of WordPress (%d MB free, %d MB needed)', (int) ( $free / MB_IN_BYTES ), (int) ( ( 2 * $need ) / MB_IN_BYTES ) + 20 );
+	}
+	foreach ( $items as $item ) {
+		if ( ! hostpanel_connector_copy( ABSPATH . $item, $backup . '/' . $item ) ) {
+			hostpanel_connector_remove( $backup );
+			return "$item could not be copied aside";
+		}
+	}
+	return true;
+}
+
+/**
+ * Put the kept core files back: each kept folder replaces the live one, each kept root file is copied over.
+ *
+ * @param string $backup The kept copy.
+ */
+function hostpanel_connector_restore_core( $backup ) {
+	foreach ( new DirectoryIterator( $backup ) as $item ) {
+		if ( $item->isDot() ) {
+			continue;
+		}
+		$name = $item->getFilename();
+		if ( $item->isDir() ) {
+			hostpanel_connector_remove( ABSPATH . $name );
+			hostpanel_connector_copy( $backup . '/' . $name, ABSPATH . $name );
+		} else {
+			copy( $item->getPathname(), ABSPATH . $name );
+		}
+	}
+	if ( function_exists( 'opcache_reset' ) ) {
+		opcache_reset();
+	}
+	delete_site_transient( 'update_core' );
+}
+
+/**
+ * The WordPress version written in wp-includes/version.php now (the running request still has the old one loaded).
+ *
+ * @return string
+ */
+function hostpanel_connector_core_version_on_disk() {
+	$text = (string) file_get_contents( ABSPATH . WPINC . '/version.php' );
+	return preg_match( '/\$wp_version\s*=\s*\'([^\']+)\'/', $text, $found ) ? $found[1] : '';
+}
+
+/**
+ * Update WordPress itself to the version offered, then check the site; put the kept core files back on a failed check.
+ *
+ * The core files (hostpanel_connector_core_items) are copied to wp-content/hostpanel-backups/core
+ * first. The copy is deleted when the update went through or was rolled back (it is the size of
+ * WordPress); it stays only when the site is "broken", for the site's owner to copy back by hand.
  *
  * @return array
  */
@@ -493,23 +612,131 @@ function hostpanel_connector_update_core() {
 			'message' => 'No update is offered: it is up to date.',
 		);
 	}
-	$skin   = new WP_Ajax_Upgrader_Skin();
-	$result = ( new Core_Upgrader( $skin ) )->upgrade( $offer );
-	if ( is_wp_error( $result ) || ! $result ) {
+	$before = hostpanel_connector_site_check();
+	$backup = hostpanel_connector_backup_path( 'core', 'wordpress' );
+	$kept   = hostpanel_connector_keep_core( $backup );
+	if ( true !== $kept ) {
 		return array(
 			'status'  => 'failed',
 			'from'    => $from,
 			'to'      => $from,
+			'message' => "WordPress was not updated: $kept.",
+		);
+	}
+	$skin   = new WP_Ajax_Upgrader_Skin();
+	$result = ( new Core_Upgrader( $skin ) )->upgrade( $offer );
+	if ( is_wp_error( $result ) || ! $result ) {
+		if ( hostpanel_connector_core_version_on_disk() !== $from ) { // half copied: put the kept files back
+			hostpanel_connector_restore_core( $backup );
+		}
+		hostpanel_connector_remove( $backup );
+		return array(
+			'status'  => 'failed',
+			'from'    => $from,
+			'to'      => hostpanel_connector_core_version_on_disk(),
 			'message' => 'WordPress could not update itself: ' . ( is_wp_error( $result ) ? $result->get_error_message() : 'no reason given' ),
 		);
 	}
+	$to    = (string) $result;
 	$after = hostpanel_connector_site_check();
+	if ( $after['ok'] || ! $before['ok'] ) {
+		hostpanel_connector_remove( $backup );
+		return array(
+			'status'  => 'updated',
+			'from'    => $from,
+			'to'      => $to,
+			'message' => $after['ok'] ? 'Updated; the site answers.' : 'Updated, but the site could not be checked: ' . $after['problem'] . ' (it did not answer before the update either).',
+			'check'   => $after,
+		);
+	}
+
+	hostpanel_connector_restore_core( $backup );
+	$again = hostpanel_connector_site_check();
+	if ( $again['ok'] ) {
+		hostpanel_connector_remove( $backup );
+	}
 	return array(
-		'status'  => $after['ok'] ? 'updated' : 'broken',
+		'status'  => $again['ok'] ? 'rolled_back' : 'broken',
 		'from'    => $from,
-		'to'      => (string) $result,
-		'message' => $after['ok'] ? 'Updated; the site answers.' : 'Updated, but the site fails: ' . $after['problem'],
-		'check'   => $after,
+		'to'      => hostpanel_connector_core_version_on_disk(),
+		'tried'   => $to,
+		'message' => $again['ok']
+			? "WordPress $to broke the site (" . $after['problem'] . "); WordPress $from is back and the site answers again."
+			: "WordPress $to broke the site (" . $after['problem'] . "); the files of WordPress $from were put back, but the site still fails: " . $again['problem'] . '. The copy stays in wp-content/hostpanel-backups/core.',
+		'check'   => $again,
+	);
+}
+
+/**
+ * The version in a connector file's header ('' when it is not a hostpanel connector).
+ *
+ * @param string $text The file's text.
+ * @return string
+ */
+function hostpanel_connector_version_in( $text ) {
+	if ( 0 !== strpos( $text, '<?php' ) || ! preg_match( '/^\s*\*\s*Plugin Name:\s*hostpanel connector\s*$/mi', $text ) ) {
+		return '';
+	}
+	return preg_match( '/^\s*\*\s*Version:\s*([0-9][0-9.]*)\s*$/mi', $text, $found ) ? $found[1] : '';
+}
+
+/**
+ * Replace this connector's own file with a newer one (field "connector"), wherever it runs from.
+ *
+ * The new text is written to a temporary file in the same folder and renamed over this
+ * file, so a request that reads it meanwhile sees the old file or the new one, never half
+ * of one. Works for a must-use plugin and a normal plugin alike (it is __FILE__ either way).
+ * Answers {status: "updated"|"current", from, to, message}; 400 for a file that is not a
+ * connector, 409 when the site forbids file changes or the folder is not writable.
+ *
+ * @param WP_REST_Request $request The multipart upload.
+ * @return array|WP_Error
+ */
+function hostpanel_connector_self_update( WP_REST_Request $request ) {
+	$from  = HOSTPANEL_CONNECTOR_VERSION;
+	$files = $request->get_file_params();
+	if ( empty( $files['connector']['tmp_name'] ) || ! is_uploaded_file( $files['connector']['tmp_name'] ) ) {
+		return new WP_Error( 'hostpanel_no_connector', 'Send the new connector in the multipart field "connector".', array( 'status' => 400 ) );
+	}
+	$text = (string) file_get_contents( $files['connector']['tmp_name'] );
+	$to   = hostpanel_connector_version_in( $text );
+	if ( '' === $to || false === strpos( $text, "define( 'HOSTPANEL_CONNECTOR_VERSION', '$to' )" ) ) {
+		return new WP_Error( 'hostpanel_not_connector', 'This is not a hostpanel connector file.', array( 'status' => 400 ) );
+	}
+	if ( ! version_compare( $to, $from, '>' ) ) {
+		return array(
+			'status'  => 'current',
+			'from'    => $from,
+			'to'      => $from,
+			'message' => "Connector $from is already as new as $to.",
+		);
+	}
+	$target = __FILE__;
+	$folder = dirname( $target );
+	if ( ! wp_is_file_mod_allowed( 'hostpanel_connector_self_update' ) || ! is_writable( $folder ) || ! is_writable( $target ) ) {
+		return new WP_Error( 'hostpanel_no_file_changes', 'This site does not allow the connector to change its file.', array( 'status' => 409 ) );
+	}
+	$temp = $folder . '/.hostpanel-connector-' . wp_generate_password( 12, false ) . '.tmp';
+	if ( strlen( $text ) !== file_put_contents( $temp, $text ) ) {
+		@unlink( $temp ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		return new WP_Error( 'hostpanel_write_failed', 'The new connector could not be written (disk full?).', array( 'status' => 409 ) );
+	}
+	$mode = fileperms( $target );
+	if ( false !== $mode ) {
+		chmod( $temp, $mode & 0777 );
+	}
+	if ( ! rename( $temp, $target ) ) {
+		@unlink( $temp ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+		return new WP_Error( 'hostpanel_write_failed', 'The new connector could not replace the old one.', array( 'status' => 409 ) );
+	}
+	if ( function_exists( 'opcache_invalidate' ) ) {
+		opcache_invalidate( $target, true );
+	}
+	return array(
+		'status'  => 'updated',
+		'from'    => $from,
+		'to'      => $to,
+		'message' => "Connector $from was replaced by $to.",
 	);
 }
 
