@@ -13,6 +13,7 @@ from panel.core.accounts import home, services
 from panel.core.auth import sessions
 from panel.core.auth.routes import set_session_cookie
 from panel.core.authz.guard import LOGGED_IN, requires
+from panel.core.twofactor import gate as twofactor_gate  # two-factor: an account's requirement
 from panel.core.web.pages import allowed, page, redirect
 from panel.errors import Forbidden
 
@@ -30,11 +31,14 @@ async def switch_account(request: Request[Any, Any, Any], account_id: int) -> st
 
     The rules engine must allow the user onto that account's dashboard (so a
     non-member, or a member of a suspended account, is refused). The session token
-    rotates, since what the session may do has changed.
+    rotates, since what the session may do has changed. An account that requires
+    two-factor authentication refuses a user without it (`EnrolmentRequired`, 403
+    unless the caller sends the user to enrolment).
     """
     if not allowed(request, "account:dashboard", "read", f"acct:{account_id}"):
         raise Forbidden("You cannot work in that account.")
     current = request.state.session
+    await twofactor_gate.check_switch(current.user_id, account_id)  # two-factor: the one check (see gate.py)
     token = await sessions.rotate(current.id, account_id=account_id)
     await services.remember_choice(current.user_id, account_id)
     request.state.account_id = account_id
@@ -63,8 +67,11 @@ async def switch(
     request: Request[Any, Any, Any],
     data: URLEncodedBody[SwitchForm],
 ) -> Response[Any]:
-    """Switch the current account (one click from any page)."""
-    token = await switch_account(request, data.account_id)
+    """Switch the current account (one click from any page); to enrolment when it requires two-factor."""
+    try:
+        token = await switch_account(request, data.account_id)
+    except twofactor_gate.EnrolmentRequired:  # two-factor: set it up before working in that account
+        return twofactor_gate.to_enrolment(request)
     target = data.next if data.next.startswith("/") and not data.next.startswith("//") else "/"
     response = redirect(request, target)
     set_session_cookie(response, request.app.state.settings, token)

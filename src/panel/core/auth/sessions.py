@@ -63,6 +63,8 @@ class CurrentSession:
     data: dict[str, Any] = field(default_factory=dict)
     impersonator_email: str = ""
     accounts: tuple[SessionAccount, ...] | None = None
+    image: str = ""
+    """The user's profile image (`User.image`), '' for none."""
 
 
 async def create(user_id: int, account_id: int | None, ip: str, user_agent: str, days: int) -> str:
@@ -87,7 +89,7 @@ async def create(user_id: int, account_id: int | None, ip: str, user_agent: str,
 _S, _U, _M, _A = (t._meta.tablename for t in (Session, User, Membership, Account))
 _SESSION_COLUMNS = (
     "s.id, s.account_id, s.impersonator_id, s.expires_at, s.last_seen_at, "
-    "u.id AS user_id, u.email, u.name, u.is_active, i.email AS impersonator_email"
+    "u.id AS user_id, u.email, u.name, u.is_active, u.image, i.email AS impersonator_email"
 )
 _SESSION_FROM = f'{_S} s JOIN {_U} u ON u.id = s."user" LEFT JOIN {_U} i ON i.id = s.impersonator_id'
 SESSION_SQL = f"SELECT {_SESSION_COLUMNS} FROM {_SESSION_FROM} WHERE s.token_hash = {{}}"  # noqa: S608 (no input)
@@ -126,6 +128,7 @@ async def load(token: str, days: int, with_accounts: bool = False) -> CurrentSes
         expires_at=row["expires_at"],
         last_seen_at=row["last_seen_at"],
         impersonator_email=row["impersonator_email"] or "",
+        image=row["image"] or "",
     )
     if with_accounts:
         current.accounts = tuple(

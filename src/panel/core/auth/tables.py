@@ -19,6 +19,7 @@ class User(Table, tablename="panel_user"):
     language = Varchar(length=10, default="en")
     last_account_id = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    image = Varchar(length=80, default="")  # the profile image: "<upload key>.<png|jpg|webp>", "" for none
 
 
 class Session(Table, tablename="panel_session"):

@@ -21,6 +21,8 @@ from panel.core.auth.routes import set_session_cookie, start_session
 from panel.core.authz.guard import LOGGED_IN, PUBLIC, requires
 from panel.core.members import joining, ownership
 from panel.core.members.routes import catalog, form_values
+from panel.core.twofactor import gate as twofactor_gate  # two-factor: an account's requirement
+from panel.core.twofactor import login as twofactor_login
 from panel.core.web.pages import page, redirect
 from panel.errors import ValidationFailed
 
@@ -60,11 +62,14 @@ async def invitation_page(request: Request[Any, Any, Any], secret: FromPath[str]
 
 @post("/invitations/{secret:str}/accept", authz=LOGGED_IN)
 async def accept_invitation(request: Request[Any, Any, Any], secret: FromPath[str]) -> Response[Any]:
-    """The logged-in invitee accepts; the session switches to the account joined."""
+    """The logged-in invitee accepts; the session switches to the account joined (or enrolment, if it requires it)."""
     account_id = await joining.accept(
         request.app.state.authz, secret, request.state.user_id, catalog=catalog(request), by=audit_context(request)
     )
-    token = await switch_account(request, account_id)
+    try:
+        token = await switch_account(request, account_id)
+    except twofactor_gate.EnrolmentRequired:  # two-factor: joined, but set it up before working there
+        return twofactor_gate.to_enrolment(request)
     response = redirect(request, "/")
     set_session_cookie(response, request.app.state.settings, token)
     return response
@@ -86,6 +91,9 @@ async def register_and_accept(request: Request[Any, Any, Any], secret: FromPath[
         )
     except ValidationFailed as exc:
         return await _invitation_page(request, secret, exc.errors, name, 422)
+    if enrol := await twofactor_login.begin_if_needed(request, user_id, "/"):  # two-factor: enrolment first
+        await accounts.remember_choice(user_id, account_id)
+        return enrol
     token, _, _ = await start_session(request, user_id)  # a new user: the account joined is their only one
     await accounts.remember_choice(user_id, account_id)
     response = redirect(request, "/")

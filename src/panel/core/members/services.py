@@ -38,6 +38,7 @@ class Member:
     is_owner: bool
     permissions: list[str]
     joined_at: datetime
+    image: str = ""  # the stored profile image's name, "" when none
 
 
 # -- permissions -----------------------------------------------------------------------
@@ -113,6 +114,7 @@ async def list_members(authz: Authorizer, account_id: int) -> list[Member]:
             Membership.user.id,
             Membership.user.email,
             Membership.user.name,
+            Membership.user.image,
             Membership.created_at,
             Membership.account.owner,
         )
@@ -132,6 +134,7 @@ async def list_members(authz: Authorizer, account_id: int) -> list[Member]:
             is_owner=r["account.owner"] == r["user.id"],
             permissions=[] if r["account.owner"] == r["user.id"] else sorted(perms.get(f"user:{r['user.id']}", [])),
             joined_at=r["created_at"],
+            image=r["user.image"] or "",
         )
         for r in rows
     ]

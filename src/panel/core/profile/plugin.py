@@ -41,6 +41,13 @@ PLUGIN_META = PluginMeta(
             parse=parse_int,
             validate=_check_limit,
         ),
+        Setting(
+            "image_max_bytes",
+            "The largest profile image accepted, in bytes.",
+            default=1024 * 1024,
+            parse=parse_int,
+            validate=_check_limit,
+        ),
     ),
 )
 

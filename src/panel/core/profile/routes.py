@@ -10,14 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Template
 
+from panel.core import uploads
 from panel.core.audit.context import audit_context
 from panel.core.auth import sessions as auth_sessions
 from panel.core.auth.routes import _limits, set_session_cookie
+from panel.core.auth.services import staff_roles
 from panel.core.authz.guard import LOGGED_IN
-from panel.core.profile import email_change, guards, reset, services
+from panel.core.profile import email_change, guards, images, reset, services
 from panel.core.profile import sessions as own_sessions
 from panel.core.stores import services as store_policy
 from panel.core.web.pages import page, redirect
@@ -33,6 +36,8 @@ NOTICES = {
     "password": "Your password was changed. Your other sessions were logged out.",
     "ended": "The session was ended.",
     "others": "Every other session was ended.",
+    "image": "Your profile image was saved.",
+    "image_removed": "Your profile image was removed.",
 }
 
 
@@ -271,7 +276,77 @@ async def sessions_end_others(request: Request[Any, Any, Any]) -> Response[Any]:
     return redirect(request, "/me/sessions?saved=others")
 
 
+# -- profile image --------------------------------------------------------------------
+
+PLACEHOLDER_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    b'<circle cx="16" cy="16" r="16" fill="#cbd5e1"/><circle cx="16" cy="13" r="6" fill="#f8fafc"/>'
+    b'<path d="M5 27c2-6 6-8 11-8s9 2 11 8" fill="#f8fafc"/></svg>'
+)
+"""Shown in place of a user who has no image (our own constant, never an upload)."""
+
+
+def image_max_bytes(settings: Settings) -> int:
+    """The largest profile image accepted (`PANEL_CORE_PROFILE_IMAGE_MAX_BYTES`, 1 MB by default)."""
+    return int(settings.for_plugin(PLUGIN_NAME).get("image_max_bytes", images.DEFAULT_MAX_BYTES))
+
+
+@post("/me/image", authz=LOGGED_IN)
+async def image_submit(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Upload a new profile image (replaces the old one); a refusal shows beside the file field."""
+    form = await request.form()
+    upload = form.get(images.FIELD)
+    try:
+        if not isinstance(upload, UploadFile) or not (upload.filename or "").strip():
+            raise ValidationFailed({images.FIELD: "Choose a PNG, JPEG or WebP image."})
+        await images.set_image(
+            request.state.user_id, upload, image_max_bytes(request.app.state.settings), audit_context(request)
+        )
+    except ValidationFailed as exc:
+        profile = await services.get_profile(request.state.user_id)
+        return await _me_page(
+            request,
+            "profile/profile.html",
+            "profile",
+            422,
+            form={"name": profile.name, "language": profile.language},
+            languages=services.LANGUAGES,
+            errors=exc.errors,
+            notice="",
+        )
+    return redirect(request, "/me?saved=image")
+
+
+@post("/me/image/remove", authz=LOGGED_IN)
+async def image_remove(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Remove the profile image."""
+    await images.remove_image(request.state.user_id, audit_context(request))
+    return redirect(request, "/me?saved=image_removed")
+
+
+@get("/users/{user_id:int}/image", authz=LOGGED_IN)
+async def image_show(request: Request[Any, Any, Any], user_id: FromPath[int]) -> Response[Any]:
+    """A user's profile image (a placeholder if they have none); 404 unless the viewer shares an account or is staff."""
+    viewer = request.state.user_id
+    is_staff = viewer != user_id and bool(staff_roles(request.app.state.authz, viewer))
+    found = await images.visible_image(viewer, user_id, is_staff)
+    if found is None:
+        return Response(
+            PLACEHOLDER_SVG,
+            media_type="image/svg+xml",
+            headers={
+                "x-content-type-options": "nosniff",
+                "content-security-policy": "sandbox",
+                "cache-control": "private, no-store",
+            },
+        )
+    return uploads.file_response(images.AREA, images.stored_file(*found), inline=True)
+
+
 ROUTES = [
+    image_submit,
+    image_remove,
+    image_show,
     profile_page,
     profile_submit,
     email_page,

@@ -18,7 +18,14 @@ PLUGIN_META = PluginMeta(
 
 # Only the owner (role:owner) may change an account's two-factor requirement:
 # perm:all allows everything else, so it is denied here.
-POLICY_LINES = ("p, perm:all, *, account:security_policy, .*, deny",)
+# Resetting a user's two-factor (staff, lost app and codes): staff:admin holds it
+# (it allows everything); support may not (a reset by phone is the classic way into
+# someone else's login), nor may staff acting as a user.
+POLICY_LINES = (
+    "p, perm:all, *, account:security_policy, .*, deny",
+    "p, staff:support, *, user:*, ^reset_twofactor$, deny",
+    "p, mode:impersonation, *, user:*, ^reset_twofactor$, deny",
+)
 
 
 @hookimpl
@@ -33,9 +40,10 @@ def panel_register_templates(register: Callable[[Path], None]) -> None:
 
 @hookimpl
 def panel_register_routes(register: Callable[[ControllerRouterHandler], None], settings: Settings) -> None:
-    from panel.core.twofactor import login, routes
+    from panel.core.twofactor import admin_routes, login, routes
 
-    register(Router(path="/", route_handlers=[*routes.ROUTES, *login.ROUTES], include_in_schema=False))
+    handlers = [*routes.ROUTES, *login.ROUTES, *admin_routes.ROUTES]
+    register(Router(path="/", route_handlers=handlers, include_in_schema=False))
 
 
 @hookimpl

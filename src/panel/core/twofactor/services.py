@@ -290,3 +290,37 @@ async def set_required(account_id: int, required: bool, by: int) -> list[int]:
         else set()
     )
     return [m for m in members if m not in enrolled]
+
+
+# -- staff reset ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserState:
+    """What the staff page shows of a user: who, and whether two-factor is on."""
+
+    id: int
+    email: str
+    name: str
+    enabled: bool
+
+
+async def user_state(user_id: int) -> UserState | None:
+    """The user's email, name and two-factor state, or None when there is no such user."""
+    row = await User.select(User.id, User.email, User.name).where(User.id == user_id).first()
+    if row is None:
+        return None
+    return UserState(row["id"], row["email"], row["name"], await is_enabled(user_id))
+
+
+async def reset(user_id: int) -> bool:
+    """Staff turn the user's two-factor off (lost app and codes); returns whether anything was on.
+
+    Unlike `disable`, an account's requirement does not stop it: such a user must set
+    up again at their next login.
+    """
+    removed = (
+        await TwoFactorEnrolment.delete().where(TwoFactorEnrolment.user == user_id).returning(TwoFactorEnrolment.id)
+    )
+    await TwoFactorRecoveryCode.delete().where(TwoFactorRecoveryCode.user == user_id)
+    return bool(removed)
