@@ -144,7 +144,7 @@ async def _run_page(request: Request[Any, Any, Any], where: Area, run_id: int) -
 
 async def _run_steps(request: Request[Any, Any, Any], where: Area, run_id: int) -> Template:
     view = await fleet.run_view(await _scope(request, where), run_id)
-    return Template(template_name="wordpress/fleet/_run_steps.html", context={"run": view, "where": where})
+    return Template(template_name="wordpress/_run_steps.html", context={"run": view, "where": where})
 
 
 # -- staff -----------------------------------------------------------------------------------
