@@ -28,7 +28,7 @@ test-sqlite: uv ## Only the SQLite run (core's tests, then the plugins')
 lint: uv ## ruff and mypy
 	$(UV) run --locked ruff check src plugins tests bench
 	$(UV) run --locked ruff format --check src plugins tests bench
-	$(UV) run --locked mypy src plugins/wordpress/src
+	$(UV) run --locked mypy src plugins/wordpress/src plugins/partner_console/src
 
 bench: uv ## Benchmarks: rules engine, clients list, renewals, client-area pages, WordPress bulk updates (ratios to targets)
 	$(UV) run --locked python bench/authz.py

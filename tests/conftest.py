@@ -16,7 +16,16 @@ import factories as f
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from support import _create_pg_database, _worker, empty_tables, free_port, make_settings, need_service, shared_app
+from support import (
+    SmtpServer,
+    _create_pg_database,
+    _worker,
+    empty_tables,
+    make_settings,
+    need_service,
+    running_smtp_server,
+    shared_app,
+)
 
 from panel.settings import Settings
 
@@ -151,66 +160,16 @@ def _no_env_leak(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 # -- email: a real SMTP server in the test process ------------------------------------------
 
 
-class SmtpServer:
-    """What the `smtp_server` fixture yields: the address, and every message that arrived.
-
-    `messages` holds parsed `email.message.EmailMessage` objects in arrival order;
-    `envelopes` the matching (MAIL FROM, RCPT TO list). `handler` is the aiosmtpd
-    handler, for a test that starts a second server (a server coming back up).
-    """
-
-    def __init__(self) -> None:
-        self.url = ""
-        self.port = 0
-        self.messages: list[Any] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-        self.handler = _SmtpHandler(self)
-
-    def clear(self) -> None:
-        """Forget what arrived so far."""
-        self.messages.clear()
-        self.envelopes.clear()
-
-    async def wait_for(self, count: int, timeout: float = 5) -> list[Any]:  # noqa: ASYNC109 (a deadline, not a cancel scope)
-        """Wait until at least `count` messages arrived; fail after `timeout` seconds."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(self.messages) < count:
-            if loop.time() > deadline:
-                raise AssertionError(f"expected {count} email(s) within {timeout}s, {len(self.messages)} arrived")
-            await asyncio.sleep(0.02)
-        return list(self.messages)
-
-
-class _SmtpHandler:
-    def __init__(self, server: SmtpServer) -> None:
-        self.server = server
-
-    async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
-        import email
-        import email.policy
-
-        # Parsed with Python's own line endings, as a mail client shows it.
-        message = email.message_from_bytes(envelope.content.replace(b"\r\n", b"\n"), policy=email.policy.default)
-        self.server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.server.messages.append(message)
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 for this test worker; read `.messages`."""
-    import logging
-
-    from aiosmtpd.controller import Controller
-
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
-    server = SmtpServer()
-    server.port = free_port()
-    server.url = f"smtp://127.0.0.1:{server.port}"
-    controller = Controller(server.handler, hostname="127.0.0.1", port=server.port)
-    controller.start()
-    try:
+    with running_smtp_server() as server:
         yield server
-    finally:
-        controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpServer) -> Iterator[SmtpServer]:
+    """The worker's SMTP server, emptied before and after the test (point a test's settings at `smtp.url`)."""
+    smtp_server.clear()
+    yield smtp_server
+    smtp_server.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import Iterator
@@ -248,3 +249,85 @@ def recorded_statements() -> Iterator[list[str]]:
     finally:
         for cls, name, original in originals:
             setattr(cls, name, original)
+
+
+# -- email: a real SMTP server in the test process ------------------------------------------
+
+
+class SmtpServer:
+    """What the `smtp_server` fixture yields: the address, and every message that arrived.
+
+    `messages` holds parsed `email.message.EmailMessage` objects in arrival order;
+    `envelopes` the matching (MAIL FROM, RCPT TO list). `handler` is the aiosmtpd
+    handler, for a test that starts a second server (a server coming back up).
+    """
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.port = 0
+        self.messages: list[Any] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.handler = _SmtpHandler(self)
+
+    def clear(self) -> None:
+        """Forget what arrived so far."""
+        self.messages.clear()
+        self.envelopes.clear()
+
+    async def wait_for(self, count: int, timeout: float = 5) -> list[Any]:  # noqa: ASYNC109 (a deadline, not a cancel scope)
+        """Wait until at least `count` messages arrived; fail after `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.messages) < count:
+            if loop.time() > deadline:
+                raise AssertionError(f"expected {count} email(s) within {timeout}s, {len(self.messages)} arrived")
+            await asyncio.sleep(0.02)
+        return list(self.messages)
+
+    def to(self, address: str) -> list[Any]:
+        """The messages whose To header names `address`."""
+        return [m for m in self.messages if address in str(m["To"])]
+
+    async def wait_to(self, address: str, count: int, timeout: float = 5) -> list[Any]:  # noqa: ASYNC109
+        """Wait until `count` messages to `address` arrived; fail after `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.to(address)) < count:
+            if loop.time() > deadline:
+                raise AssertionError(f"expected {count} email(s) to {address}, {len(self.to(address))} arrived")
+            await asyncio.sleep(0.02)
+        return self.to(address)
+
+
+class _SmtpHandler:
+    def __init__(self, server: SmtpServer) -> None:
+        self.server = server
+
+    async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
+        import email
+        import email.policy
+
+        # Parsed with Python's own line endings, as a mail client shows it.
+        message = email.message_from_bytes(envelope.content.replace(b"\r\n", b"\n"), policy=email.policy.default)
+        self.server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.server.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+@contextlib.contextmanager
+def running_smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 while the block runs (the `smtp_server` fixtures)."""
+    import logging
+
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
+    server = SmtpServer()
+    server.port = free_port()
+    server.url = f"smtp://127.0.0.1:{server.port}"
+    controller = Controller(server.handler, hostname="127.0.0.1", port=server.port)
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()

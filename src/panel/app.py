@@ -82,7 +82,7 @@ def create_app(
         if settings.database_pool:
             await db.connect()
         app.state.authz = await load_authorizer(settings, plugins)
-        runtime.install(runtime.Runtime(settings, plugins, product_types, app.state.payment_gateways))
+        runtime.install(runtime.Runtime(settings, plugins, product_types, app.state.payment_gateways, app.state.authz))
         gc.freeze()  # long-lived start-up objects stay out of every later collection
         await plugins.on_startup(app)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 import sys
@@ -43,6 +44,7 @@ class Context:
             try:
                 await db.migrate()
                 authz = await load_authorizer(self.settings, self.plugins)
+                runtime.install(dataclasses.replace(runtime.current(), authz=authz))  # jobs that change grants
                 return await work(authz)
             finally:
                 await db.disconnect()

@@ -42,9 +42,13 @@ class InUse(PanelError):
 
 
 class Forbidden(PanelError):
-    """The rules engine refused the action."""
+    """The rules engine refused the action; `reason` names the deciding policy line (`panel policy explain`)."""
 
     status_code = 403
+
+    def __init__(self, message: str, *, field: str | None = None, reason: str = "") -> None:
+        super().__init__(message, field=field)
+        self.reason = reason
 
 
 class TooManyAttempts(PanelError):

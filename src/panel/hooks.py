@@ -285,7 +285,8 @@ def panel_render_page_slot(slot: str, request: Request[Any, Any, Any], context: 
     Called on every render of a page that has the slot, for each enabled plugin;
     results are joined in plugin order. The HTML is inserted as it is: escape what
     you did not write (render a template rather than building strings). Slots in core
-    pages: `client.sidebar`, `client.footer`, `admin.footer`, `dashboard.top`, and
+    pages: `client.banner` (above every client page's content), `client.sidebar`,
+    `client.footer`, `admin.footer`, `dashboard.top`, and
     `service.actions` on a client's service page, whose context has the `service`
     (fill it with the buttons of your product type, checking `service.product_type`).
 

@@ -1,4 +1,4 @@
-"""Shared fixtures of the browser tests: a live `panel serve` with demo data, and Chromium.
+"""Shared fixtures of the browser tests: a live `panel serve` with demo data, and Chromium (`browser_support`).
 
 The server runs in its own process on a free port, on this run's database (SQLite
 file or a fresh PostgreSQL database); Chromium is Debian's, driven by Playwright.
@@ -6,104 +6,11 @@ file or a fresh PostgreSQL database); Chromium is Debian's, driven by Playwright
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-import subprocess
-import sys
-import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support import SECRET, _create_pg_database, _worker, free_port, need_service
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    """A running panel: its base URL, the demo logins (email -> password) and its environment."""
-
-    base: str
-    passwords: Mapping[str, str]
-    env: Mapping[str, str]
-    cwd: Path
-
-    def panel(self, *args: str) -> str:
-        """Run a `panel` CLI command against the same database; returns its output."""
-        done = subprocess.run(
-            [sys.executable, "-m", "panel", *args],
-            env=dict(self.env),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=self.cwd,
-            check=True,
-        )
-        return done.stdout
-
-
-def _wait_for_port(process: subprocess.Popen[bytes], port: int) -> None:
-    import socket
-
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                out = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"panel serve did not start:\n{out}") from None
-            time.sleep(0.2)
-
-
-def start_live_server(tmp: Path, name: str, extra_env: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
-    """Load the demo data, serve, yield the server, stop it."""
-    if os.environ.get("PANEL_TEST_DATABASE") == "postgres":
-        url = asyncio.run(_create_pg_database(os.environ["PANEL_TEST_PG_URL"], f"hostpanel_{name}_{_worker()}"))
-    else:
-        url = f"sqlite:///{tmp / 'live.sqlite3'}"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PANEL_")}
-    env.update(
-        {"PANEL_DATABASE_URL": url, "PANEL_SECRET_KEY": SECRET, "PANEL_DATA_DIR": str(tmp), "PANEL_BASE_URL": base}
-    )
-    env.update(extra_env or {})
-    server = LiveServer(base, {}, env, tmp)
-    demo = server.panel("demo")
-    passwords = {
-        parts[0]: parts[1]
-        for parts in (line.split() for line in demo.splitlines())
-        if len(parts) >= 2 and "@" in parts[0]
-    }
-    server = LiveServer(base, passwords, env, tmp)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    _wait_for_port(process, port)
-    try:
-        yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+from browser_support import LiveServer, launch_chromium, start_live_server
 
 
 @pytest.fixture(scope="module")
@@ -121,16 +28,8 @@ def mail_live_server(tmp_path_factory: pytest.TempPathFactory, smtp_server: Any)
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """Debian's Chromium, headless."""
-    if not Path(CHROMIUM).exists():
-        need_service("Chromium (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with launch_chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,6 @@ PANEL_REQUIRE_SERVICES=1 (CI), where it fails.
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import json
 import os
@@ -32,7 +31,8 @@ sys.path.insert(0, str(REPO / "tests"))  # the core suite's helpers: support, fa
 from litestar import Litestar  # noqa: E402
 from litestar.testing import AsyncTestClient  # noqa: E402
 from panel.settings import Settings  # noqa: E402
-from support import _create_pg_database, _worker, empty_tables, free_port, make_settings, need_service, shared_app  # noqa: E402
+from plugin_fixtures import _cheap_password_hashes, _no_env_leak, migrated_database, smtp, smtp_server  # noqa: E402,F401 (fixtures)
+from support import empty_tables, free_port, make_settings, need_service, shared_app  # noqa: E402
 
 import panel_wordpress.plugin  # noqa: E402
 from panel_wordpress.client import CONNECTOR_FILE  # noqa: E402
@@ -52,49 +52,10 @@ class WpSite:
     docroot: Path
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _cheap_password_hashes() -> Iterator[None]:
-    """Argon2 at its smallest cost, as in the core suite (logins take milliseconds)."""
-    from argon2 import PasswordHasher
-    from panel.core.auth import passwords
-
-    real = passwords._hasher, passwords._DUMMY_HASH
-    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    passwords._DUMMY_HASH = passwords._hasher.hash("timing equaliser")
-    yield
-    passwords._hasher, passwords._DUMMY_HASH = real
-
-
-@pytest.fixture(autouse=True)
-def _no_env_leak(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in [k for k in os.environ if k.startswith("PANEL_") and not k.startswith(("PANEL_TEST_", "PANEL_REQ"))]:
-        monkeypatch.delenv(key)
-
-
 @pytest.fixture(scope="session")
 def wp_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database for this worker's wordpress tests, migrated once (plugins included, as `panel migrate`)."""
-    from panel.core import db
-    from panel.core.plugins import PanelPlugins
-
-    if os.environ.get("PANEL_TEST_DATABASE", "sqlite") == "postgres":
-        base = os.environ.get("PANEL_TEST_PG_URL")
-        if not base:
-            need_service("PostgreSQL (PANEL_TEST_PG_URL)")
-        url = asyncio.run(_create_pg_database(base, f"hostpanel_test_{_worker()}_wp"))
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('wpdb') / 'panel.sqlite3'}"
-    settings = make_settings(url, tmp_path_factory.mktemp("wpdata"))
-    db.configure(settings, PanelPlugins(settings).piccolo_apps())
-
-    async def migrate() -> None:
-        try:
-            await db.migrate()
-        finally:
-            await db.disconnect()
-
-    asyncio.run(migrate())
-    return url
+    return migrated_database(tmp_path_factory, "wp")
 
 
 @pytest.fixture

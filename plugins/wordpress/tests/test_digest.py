@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -25,7 +24,7 @@ from panel.core.jobs.services import enqueue
 from panel.core.mail.tables import OutgoingEmail
 from panel.core.stores.tables import StoreKind
 from panel.settings import Settings
-from support import free_port, make_settings
+from support import SmtpServer, make_settings
 
 from panel_wordpress import services, vault
 from panel_wordpress.digest_jobs import DIGEST
@@ -35,66 +34,15 @@ from panel_wordpress.tables import WordpressIgnored, WordpressItem, WordpressSit
 PROVIDER = "ops@provider.test"
 
 
-class Mailbox:
-    """What a real SMTP server (aiosmtpd, on 127.0.0.1) received in this module."""
-
-    def __init__(self) -> None:
-        self.url = ""
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        import email
-        import email.policy
-
-        raw = envelope.content.replace(b"\r\n", b"\n")
-        self.messages.append(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
-    async def wait_for(self, count: int, timeout: float = 5) -> list[EmailMessage]:  # noqa: ASYNC109
-        """Wait until `count` messages arrived in all."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(self.messages) < count:
-            assert loop.time() < deadline, f"expected {count} email(s), {len(self.messages)} arrived"
-            await asyncio.sleep(0.02)
-        return list(self.messages)
-
-    async def wait_to(self, address: str, count: int, timeout: float = 5) -> list[EmailMessage]:  # noqa: ASYNC109
-        """Wait until `count` messages to `address` arrived."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(self.to(address)) < count:
-            assert loop.time() < deadline, f"expected {count} email(s) to {address}, {len(self.to(address))} arrived"
-            await asyncio.sleep(0.02)
-        return self.to(address)
-
-    def to(self, address: str) -> list[EmailMessage]:
-        """The messages whose To header names `address`."""
-        return [m for m in self.messages if address in str(m["To"])]
-
-
-@pytest.fixture(scope="module")
-def mailbox() -> Iterator[Mailbox]:
-    import logging
-
-    from aiosmtpd.controller import Controller
-
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
-    box = Mailbox()
-    port = free_port()
-    box.url = f"smtp://127.0.0.1:{port}"
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box
-    finally:
-        controller.stop()
+@pytest.fixture
+def mailbox(smtp: SmtpServer) -> SmtpServer:
+    """The worker's real SMTP server, emptied for the test."""
+    return smtp
 
 
 @pytest.fixture
-def settings(wp_database_url: str, tmp_path: Path, mailbox: Mailbox) -> Settings:
+def settings(wp_database_url: str, tmp_path: Path, mailbox: SmtpServer) -> Settings:
     """The plugin's test settings, with mail to the module's SMTP server and a provider digest address."""
-    mailbox.messages.clear()
     settings = make_settings(
         wp_database_url,
         tmp_path,
@@ -165,7 +113,7 @@ def site_line(text: str, name: str) -> tuple[int, int, int, int]:
 
 
 async def test_a_real_sites_digest_counts_per_site_leaves_out_ignored_and_comes_once_per_period(
-    client: Any, wp_sites: WpEnv, mailbox: Mailbox
+    client: Any, wp_sites: WpEnv, mailbox: SmtpServer
 ) -> None:
     authz = client.app.state.authz
     owner = await f.user(authz, "owner@example.com")
@@ -256,7 +204,7 @@ async def test_a_real_sites_digest_counts_per_site_leaves_out_ignored_and_comes_
 
 
 async def test_weekly_waits_a_week_and_an_account_with_nothing_pending_gets_nothing(
-    client: Any, mailbox: Mailbox
+    client: Any, mailbox: SmtpServer
 ) -> None:
     authz = client.app.state.authz
     busy = await f.account(authz, "Busy", await f.user(authz, "busy@example.com"))
@@ -282,7 +230,7 @@ async def test_weekly_waits_a_week_and_an_account_with_nothing_pending_gets_noth
 
 
 async def test_a_reseller_gets_its_clients_sites_only_and_the_provider_gets_all_once(
-    client: Any, mailbox: Mailbox
+    client: Any, mailbox: SmtpServer
 ) -> None:
     authz = client.app.state.authz
     r1 = await f.account(authz, "Reseller One", await f.user(authz, "r1@example.com"))
@@ -332,7 +280,7 @@ async def test_a_reseller_gets_its_clients_sites_only_and_the_provider_gets_all_
 
 
 async def test_a_crash_before_the_commit_leaves_nothing_and_the_retry_sends_once(
-    client: Any, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+    client: Any, mailbox: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from types import SimpleNamespace
 

@@ -64,6 +64,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "panel.core.downloads.plugin",
     "panel.core.quotes.plugin",
     "panel.core.twofactor.plugin",
+    "panel.core.privacy.plugin",
+    "panel.core.dashboard.plugin",
+    "panel.core.referrals.plugin",
     "panel.core.jobs.plugin",
 )
 

@@ -25,6 +25,8 @@ class Runtime:
     plugins: PanelPlugins
     product_types: Mapping[str, Any]
     payment_gateways: Mapping[str, Any]
+    authz: Any = None
+    """The process's rules engine (`panel.core.authz.Authorizer`), for jobs that change grants; None before it loads."""
 
 
 _current: Runtime | None = None

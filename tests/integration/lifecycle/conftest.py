@@ -17,14 +17,6 @@ from panel.settings import Settings
 
 
 @pytest.fixture
-def smtp(smtp_server: Any) -> Any:
-    """The session's SMTP server, emptied before the test."""
-    smtp_server.clear()
-    yield smtp_server
-    smtp_server.clear()
-
-
-@pytest.fixture
 def settings(migrated: str, tmp_path: Path, smtp: Any) -> Settings:
     """The in-app worker is off: each test runs the jobs itself, step by step."""
     settings = make_settings(migrated, tmp_path, PANEL_CORE_JOBS_WORKER="false", PANEL_CORE_MAIL_POLL_SECONDS="60")

@@ -10,7 +10,7 @@ deliverer. `manual` is an app that sends nothing by itself: the test calls
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +20,6 @@ from support import build_app
 from panel.settings import Settings
 
 from .helpers import WELCOME, Client, MailTestPlugin, running, set_env, write_templates
-
-
-@pytest.fixture
-def smtp(smtp_server: Any) -> Iterator[Any]:
-    """The session's SMTP server, emptied before and after the test."""
-    smtp_server.clear()
-    yield smtp_server
-    smtp_server.clear()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,14 +9,6 @@ import pytest
 from panel.settings import Settings
 
 from .inbox import BASE
-
-
-@pytest.fixture
-def smtp(smtp_server: Any) -> Iterator[Any]:
-    """The session's SMTP server, emptied before and after the test."""
-    smtp_server.clear()
-    yield smtp_server
-    smtp_server.clear()
 
 
 @pytest.fixture

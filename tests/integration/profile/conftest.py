@@ -6,21 +6,12 @@ arrives within a test was sent because queuing it woke the deliverer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from profile_support import BASE_URL
 
 from panel.settings import Settings
-
-
-@pytest.fixture
-def smtp(smtp_server: Any) -> Iterator[Any]:
-    """The worker's SMTP server, emptied before and after the test."""
-    smtp_server.clear()
-    yield smtp_server
-    smtp_server.clear()
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ SECRET = "bravo-secret"
 
 # Path parameters that are unguessable tokens or public names, not ids of account data:
 # routes that take them are public by design (links from emails, storefront, webhooks).
-NOT_IDS = {"secret", "slug", "product_slug", "category_slug", "gateway", "session", "path", "file_path"}
+NOT_IDS = {"secret", "slug", "product_slug", "category_slug", "gateway", "session", "path", "file_path", "code"}
 # Parameters that name something inside an id-addressed object, and ids of platform objects
 # (catalogue, promotions, taxes, staff tasks, reseller tiers) that only staff pages take:
 # a client is refused those pages whatever the id (403, checked below).
@@ -52,6 +52,7 @@ STAFF_ONLY = {
     "article_id",
     "canned_id",
     "department_id",
+    "referral_id",
 }
 
 
@@ -145,6 +146,11 @@ async def _bravo(client: Any, app: Any) -> dict[str, int]:
         "product_id": product,
         "token_id": token.json()["id"],
     }
+    from panel.core.privacy import services as privacy
+
+    ids["export_id"] = await privacy.request_own(
+        app.state.settings, owner, {"actor": owner, "impersonator": None, "ip": ""}
+    )
     client.cookies.clear()
     return ids
 

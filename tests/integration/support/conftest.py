@@ -21,14 +21,6 @@ from panel.settings import Settings
 
 
 @pytest.fixture
-def smtp(smtp_server: Any) -> Any:
-    """The session's SMTP server, emptied before the test."""
-    smtp_server.clear()
-    yield smtp_server
-    smtp_server.clear()
-
-
-@pytest.fixture
 def settings(migrated: str, tmp_path: Path, smtp: Any) -> Settings:
     """Mail goes to the test SMTP server; small attachment limits keep the oversized-file test cheap."""
     settings = make_settings(

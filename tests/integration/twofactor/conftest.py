@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from panel.settings import Settings
-
-
-@pytest.fixture
-def smtp(smtp_server: Any) -> Iterator[Any]:
-    """The worker's SMTP server, emptied before and after the test."""
-    smtp_server.clear()
-    yield smtp_server
-    smtp_server.clear()
 
 
 @pytest.fixture

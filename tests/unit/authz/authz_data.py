@@ -26,6 +26,8 @@ GRANTS: list[tuple[str, ...]] = [
     ("g", "user:carol", "role:member", "acct:1001"),
     ("g", "user:carol", "perm:manage_domains", "acct:1001"),
     ("g", "user:carol", "perm:tickets", "acct:1001"),
+    ("g", "user:mona", "role:member", "acct:1001"),
+    ("g", "user:mona", "perm:manage_services", "acct:1001"),
     ("g", "user:erin", "role:member", "acct:1001"),
     ("g", "user:erin", "perm:all", "acct:1001"),
     ("g", "user:alice", "role:owner", "acct:1004"),

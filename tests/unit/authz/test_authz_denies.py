@@ -55,6 +55,9 @@ DENIES: dict[tuple[str, ...], AuthzRequest] = {
     ("p", "perm:all", "class:partner_managed", "subscription", "^update$", "deny"): req(
         "user:erin", "", "acct:1001", "subscription", "update"
     ),
+    ("p", "perm:manage_services", "class:partner_managed", "subscription", "^update$", "deny"): req(
+        "user:mona", "", "acct:1001", "subscription", "update"
+    ),
     ("p", "status:revoked", "*", "*", ".*", "deny"): req("user:pa1", "acct:500", "acct:1003", "service:1", "read"),
     (
         "p",

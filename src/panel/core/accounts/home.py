@@ -6,16 +6,19 @@ loaders that read the same rows share them through `once`, so the page costs a
 fixed number of queries whatever the account holds; loaders whose rows move the
 account's data revision (`panel.core.accounts.revisions`) use `cached`, so an
 account whose rows did not change is summarised without a query at all.
+
+Both follow the account's arrangement (`panel.core.dashboard`: order, hidden items),
+read the same way: through `cached`, its table being watched.
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from litestar import Litestar, Request
 
@@ -23,6 +26,7 @@ from panel.core.web.pages import allowed
 from panel.plugin import DashboardStat, DashboardWidget
 
 T = TypeVar("T")
+Item = TypeVar("Item", DashboardStat, DashboardWidget)
 
 _MEMO_KEY = "home_memo"
 
@@ -116,11 +120,25 @@ def clear_cache() -> None:
     _cache.clear()
 
 
+async def _arranged(
+    request: Request[Any, Any, Any], group: Literal["stat", "widget"], items: Sequence[Item]
+) -> list[Item]:
+    """`items` in the account's arrangement, hidden ones left out (`panel.core.dashboard`; no query while unchanged)."""
+    from panel.core.dashboard import services as dashboard
+
+    account_id = request.state.account_id
+    chosen = await cached(request, "dashboard.arrangement", lambda: dashboard.arrangement(account_id))
+    if chosen.is_default:
+        return list(items)
+    by_key = {dashboard.key_of(group, item.name): item for item in items}
+    return [by_key[key] for key in dashboard.arrange(list(by_key), chosen) if key not in chosen.hidden]
+
+
 async def visible_stats(request: Request[Any, Any, Any]) -> list[LoadedStat]:
     """The tiles the user may see in the current account, with their values (tiles answering None left out)."""
     dom = f"acct:{request.state.account_id}"
     out: list[LoadedStat] = []
-    for stat in registered_stats(request.app):
+    for stat in await _arranged(request, "stat", registered_stats(request.app)):
         if stat.load is None or not allowed(request, stat.obj, stat.action, dom):
             continue
         value = await stat.load(request)
@@ -133,7 +151,7 @@ async def visible_widgets(request: Request[Any, Any, Any]) -> list[LoadedWidget]
     """The widgets the user may see in the current account, with what their `load` returned."""
     dom = f"acct:{request.state.account_id}"
     loaded: list[LoadedWidget] = []
-    for widget in request.app.state.widgets:
+    for widget in await _arranged(request, "widget", request.app.state.widgets):
         if allowed(request, widget.obj, widget.action, dom):
             data = dict(await widget.load(request)) if widget.load else {}
             loaded.append(LoadedWidget(widget, data))

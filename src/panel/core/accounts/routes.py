@@ -12,10 +12,9 @@ from litestar.response import Template
 from panel.core.accounts import home, services
 from panel.core.auth import sessions
 from panel.core.auth.routes import set_session_cookie
-from panel.core.authz.guard import LOGGED_IN, requires
+from panel.core.authz.guard import LOGGED_IN, check, requires
 from panel.core.twofactor import gate as twofactor_gate  # two-factor: an account's requirement
 from panel.core.web.pages import allowed, page, redirect
-from panel.errors import Forbidden
 
 
 @dataclass
@@ -35,24 +34,30 @@ async def switch_account(request: Request[Any, Any, Any], account_id: int) -> st
     two-factor authentication refuses a user without it (`EnrolmentRequired`, 403
     unless the caller sends the user to enrolment).
     """
-    if not allowed(request, "account:dashboard", "read", f"acct:{account_id}"):
-        raise Forbidden("You cannot work in that account.")
+    check(request, "account:dashboard", "read", f"acct:{account_id}", "You cannot work in that account.")
     current = request.state.session
     await twofactor_gate.check_switch(current.user_id, account_id)  # two-factor: the one check (see gate.py)
-    token = await sessions.rotate(current.id, account_id=account_id)
+    token = await sessions.rotate(current.id, account_id=account_id, partner_account_id=None)  # ends managing
     await services.remember_choice(current.user_id, account_id)
     request.state.account_id = account_id
+    request.state.partner_org = ""
     return token
 
 
 @get("/", authz=requires("account:dashboard", "read"))
 async def dashboard(request: Request[Any, Any, Any]) -> Template:
-    """The client area's home page: who is logged in where, the tiles and widgets the user may see."""
+    """The client area's home page: who is logged in where, the tiles and widgets the user may see.
+
+    Tiles and widgets follow the account's arrangement; "Arrange" is offered to who may change it.
+    """
     authz = request.app.state.authz
     stats = await home.visible_stats(request)
     widgets = await home.visible_widgets(request)
     perms = services.permissions_of(authz, request.state.user_id, request.state.account_id)
-    return await page(request, "client/dashboard.html", stats=stats, widgets=widgets, permissions=perms)
+    may_arrange = allowed(request, "account:dashboard", "update", f"acct:{request.state.account_id}")
+    return await page(
+        request, "client/dashboard.html", stats=stats, widgets=widgets, permissions=perms, may_arrange=may_arrange
+    )
 
 
 @get("/accounts/choose", authz=LOGGED_IN)

@@ -14,13 +14,16 @@ def audit_context(request: ASGIConnection[Any, Any, Any, Any]) -> AuditContext:
     """The actor, impersonator and client address of a request.
 
     While staff impersonate a user, the actor is that user and the impersonator the
-    staff member, so everything recorded carries both. Use it in route code only:
+    staff member, so everything recorded carries both. While a partner manages the
+    account, `partner` names the partner account the actor acts for. Use it in route code only:
     `await audit.record("x.update", account_id=..., summary=..., **audit_context(request))`
     or `await accounts.suspend(authz, account_id, by=audit_context(request))`.
     """
     state = request.state
+    org = state.get("partner_org") or ""
     return {
         "actor": state.get("user_id"),
         "impersonator": state.get("impersonator_id"),
         "ip": str(state.get("client_address") or ""),
+        "partner": int(org.removeprefix("acct:")) if org else None,
     }

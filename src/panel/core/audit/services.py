@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from piccolo.columns.combination import WhereRaw
 
@@ -36,6 +36,8 @@ class AuditContext(TypedDict):
     actor: int | None
     impersonator: int | None
     ip: str
+    partner: NotRequired[int | None]
+    """The partner account the actor acts for while managing a child account."""
 
 
 SYSTEM: AuditContext = {"actor": None, "impersonator": None, "ip": ""}
@@ -52,6 +54,7 @@ async def record(
     details: Mapping[str, Any] | None = None,
     impersonator: int | None = None,
     ip: str = "",
+    partner: int | None = None,
 ) -> int:
     """Write one audit event and return its id.
 
@@ -71,6 +74,7 @@ async def record(
             where that makes sense.
         impersonator: the staff user acting as `actor`, if any.
         ip: the client address.
+        partner: the partner account `actor` acted for (a partner managing the account).
     """
     if not ACTION_RE.match(action) or len(action) > 100:
         raise ValueError(f"audit action {action!r} must be lower-case words joined by dots, at most 100 characters")
@@ -78,6 +82,7 @@ async def record(
         AuditEvent(
             actor_user_id=actor,
             impersonator_user_id=impersonator,
+            partner_account_id=partner,
             account_id=account_id,
             action=action,
             target=target[:200],
@@ -138,6 +143,9 @@ class AuditRow:
     impersonator_email: str
     actor_staff: str = ""
     impersonator_staff: str = ""
+    partner_account_id: int | None = None
+    partner_name: str = ""
+    """The partner account the actor acted for (a partner managing the account), and its name."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +241,7 @@ async def list_events(authz: Authorizer, filters: AuditFilters, account_id: int 
         AuditEvent.details,
         AuditEvent.ip,
         AuditEvent.account_id,
+        AuditEvent.partner_account_id,
         AuditEvent.actor_user_id.id,
         AuditEvent.actor_user_id.email,
         AuditEvent.impersonator_user_id.id,
@@ -280,6 +289,8 @@ async def list_events(authz: Authorizer, filters: AuditFilters, account_id: int 
             impersonator_email=r["impersonator_user_id.email"] or "",
             actor_staff=_staff(authz, r["actor_user_id.id"]),
             impersonator_staff=_staff(authz, r["impersonator_user_id.id"]),
+            partner_account_id=r["partner_account_id"],
+            partner_name=names.get(f"account:{r['partner_account_id']}", ""),
         )
         for r in rows
     ]
@@ -294,6 +305,7 @@ async def _labels(rows: list[dict[str, Any]]) -> dict[str, str]:
     """Readable names of the accounts and user targets on a page: one query each, at most."""
     user_ids = {int(r["target"][5:]) for r in rows if r["target"].startswith("user:") and r["target"][5:].isdigit()}
     account_ids = {r["account_id"] for r in rows if r["account_id"] is not None}
+    account_ids |= {r["partner_account_id"] for r in rows if r.get("partner_account_id") is not None}
     account_ids |= {
         int(r["target"][8:]) for r in rows if r["target"].startswith("account:") and r["target"][8:].isdigit()
     }

@@ -23,6 +23,8 @@ class AuditEvent(Table, tablename="panel_audit_event"):
     actor_user_id = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True, index=True)
     impersonator_user_id = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True, index=True)
     account_id = Integer(null=True, default=None, index=True)
+    partner_account_id = Integer(null=True, default=None)
+    """The partner account the actor acted for, when a partner managed `account_id`."""
     action = Varchar(length=100, index=True)
     target = Varchar(length=200, default="")
     summary = Text(default="")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 import time
 from datetime import UTC, datetime
 from ipaddress import ip_address
@@ -23,6 +24,9 @@ PAGE_METHODS = {"GET", "HEAD"}  # a page load: its session lookup also reads the
 STATIC_PREFIX = "/static/"
 CSRF_COOKIE = "csrftoken"
 CSRF_HEADER = "x-csrftoken"
+PARTNER_HEADER = "x-partner-account"
+API_ACCOUNT = re.compile(r"^/api/v1/accounts/(\d+)(?:/|$)")
+"""API calls with a token name the partner account they act for here (docs/partners.md)."""
 
 
 def client_address(scope: Scope, trusted: list[str]) -> str:
@@ -52,6 +56,7 @@ class RequestState:
         state["user_id"] = None
         state["account_id"] = None
         state["impersonator_id"] = None
+        state["partner_org"] = ""  # the rules engine's r.org: `acct:<partner>` while a partner manages the account
         state["via_token"] = False
 
 
@@ -82,6 +87,9 @@ class AuthMiddleware(ASGIMiddleware):
                 return
             state["user_id"] = user_id
             state["via_token"] = True
+            partner = conn.headers.get(PARTNER_HEADER, "")
+            if partner.isdigit():  # acting for a partner account; the rules engine checks the user may
+                state["partner_org"] = f"acct:{partner}"
         elif scope["path"].startswith(STATIC_PREFIX):
             pass  # public files: nobody needs to know who asks
         elif token := conn.cookies.get(sessions.COOKIE_NAME):
@@ -92,13 +100,51 @@ class AuthMiddleware(ASGIMiddleware):
                 state["user_id"] = current.user_id
                 state["account_id"] = current.account_id
                 state["impersonator_id"] = current.impersonator_id
+                if current.partner_account_id is not None:
+                    state["partner_org"] = f"acct:{current.partner_account_id}"
             if scope["path"].startswith("/api/") and scope.get("method") in UNSAFE and not _csrf_header_ok(conn):
                 await _deny(scope, receive, send, 403, "CSRF token missing or wrong: send the x-csrftoken header.")
                 return
         authz = scope["app"].state.get("authz")  # set by the app's lifespan
         if authz is not None:
             await authz.sync_if_due(time.monotonic())  # grant changes other processes made
+        if state["partner_org"] and scope.get("method") in UNSAFE:
+            await _audited_for_partner(scope, receive, send, next_app)
+            return
         await next_app(scope, receive, send)
+
+
+async def _audited_for_partner(scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    """Run a change a partner makes in a customer's account, then record it in that account's audit log.
+
+    Services audit their own changes in detail; this line makes sure that every
+    change a partner makes is in the customer's log, whatever feature (or plugin)
+    handled it. Refused and failed requests change nothing and are not recorded.
+    """
+    from panel.core.audit.services import record
+
+    status: list[int] = []
+
+    async def watch(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            status.append(int(message["status"]))
+        await send(message)
+
+    await next_app(scope, receive, watch)
+    state = scope["state"]
+    in_path = API_ACCOUNT.match(scope["path"])
+    account_id = int(in_path.group(1)) if in_path else state.get("account_id")
+    if not status or status[0] >= 400 or account_id is None:
+        return
+    partner = int(state["partner_org"].removeprefix("acct:"))
+    await record(
+        "partner.request",
+        actor=state.get("user_id"),
+        account_id=int(account_id),
+        summary=f"{scope.get('method', '')} {scope['path']}",
+        ip=str(state.get("client_address") or ""),
+        partner=partner,
+    )
 
 
 def _csrf_header_ok(conn: ASGIConnection[Any, Any, Any, Any]) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -65,6 +66,8 @@ class CurrentSession:
     accounts: tuple[SessionAccount, ...] | None = None
     image: str = ""
     """The user's profile image (`User.image`), '' for none."""
+    partner_account_id: int | None = None
+    """The partner account the user acts for while managing `account_id` (a partner's child), else None."""
 
 
 async def create(user_id: int, account_id: int | None, ip: str, user_agent: str, days: int) -> str:
@@ -88,7 +91,7 @@ async def create(user_id: int, account_id: int | None, ip: str, user_agent: str,
 
 _S, _U, _M, _A = (t._meta.tablename for t in (Session, User, Membership, Account))
 _SESSION_COLUMNS = (
-    "s.id, s.account_id, s.impersonator_id, s.expires_at, s.last_seen_at, "
+    "s.id, s.account_id, s.impersonator_id, s.partner_account_id, s.expires_at, s.last_seen_at, "
     "u.id AS user_id, u.email, u.name, u.is_active, u.image, i.email AS impersonator_email"
 )
 _SESSION_FROM = f'{_S} s JOIN {_U} u ON u.id = s."user" LEFT JOIN {_U} i ON i.id = s.impersonator_id'
@@ -129,6 +132,7 @@ async def load(token: str, days: int, with_accounts: bool = False) -> CurrentSes
         last_seen_at=row["last_seen_at"],
         impersonator_email=row["impersonator_email"] or "",
         image=row["image"] or "",
+        partner_account_id=row["partner_account_id"],
     )
     if with_accounts:
         current.accounts = tuple(
@@ -168,6 +172,26 @@ async def end_all_in_account(account_id: int) -> int:
     """End every session whose current account is this one (account suspended)."""
     rows = await Session.delete().where(Session.account_id == account_id).returning(Session.id)
     return len(rows)
+
+
+async def leave_managed_without_twofactor(account_id: int, enrolled: Callable[[int], Awaitable[bool]]) -> int:
+    """Send sessions managing `account_id` for a partner back to the partner's account, unless `enrolled(user)`.
+
+    Called when the account starts requiring two-factor authentication: a partner
+    admin without it must enrol before managing the account again. Returns how many
+    sessions moved.
+    """
+    rows = await Session.select(Session.id, Session.user, Session.partner_account_id).where(
+        (Session.account_id == account_id) & Session.partner_account_id.is_not_null()
+    )
+    moved = 0
+    for row in rows:
+        if not await enrolled(int(row["user"])):
+            await Session.update(
+                {Session.account_id: row["partner_account_id"], Session.partner_account_id: None}
+            ).where(Session.id == row["id"])
+            moved += 1
+    return moved
 
 
 async def user_is_active(user_id: int) -> bool:

@@ -31,6 +31,8 @@ class Session(Table, tablename="panel_session"):
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     account_id = Integer(null=True, default=None)
     impersonator_id = Integer(null=True, default=None)
+    partner_account_id = Integer(null=True, default=None)
+    """Set while a partner admin manages `account_id` for this partner account (the rules engine's `r.org`)."""
     data = JSON(default="{}")
     ip = Varchar(length=45, default="")
     user_agent = Varchar(length=300, default="")

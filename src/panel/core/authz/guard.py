@@ -68,7 +68,6 @@ class NoAccountChosen(PanelError):
 def build_request(connection: ASGIConnection[Any, Any, Any, Any], spec: Requires) -> AuthzRequest:
     """The rules-engine request for this connection and route declaration."""
     state = connection.scope["state"]
-    user_id = state["user_id"]
     params = connection.path_params
     if spec.scope == "platform":
         dom = "platform"
@@ -81,8 +80,41 @@ def build_request(connection: ASGIConnection[Any, Any, Any, Any], spec: Requires
         obj = spec.obj.format(**params)
     except (KeyError, IndexError):
         obj = spec.obj
+    return request_for(state, dom, obj, spec.action)
+
+
+def request_for(state: dict[str, Any], dom: str, obj: str, action: str) -> AuthzRequest:
+    """The rules-engine request for the caller in `state` (user, partner org, session mode) on `obj` in `dom`.
+
+    Every question the panel asks about the current user goes through here, so a
+    partner managing an account (`partner_org`) and staff impersonating a user
+    (`mode:impersonation`) are seen the same way by guards, pages and services.
+    """
     mode = "mode:impersonation" if state.get("impersonator_id") else "mode:normal"
-    return AuthzRequest(f"user:{user_id}", state.get("partner_org", ""), dom, obj, spec.action, mode)
+    return AuthzRequest(f"user:{state['user_id']}", state.get("partner_org", ""), dom, obj, action, mode)
+
+
+def denial_reason(authz: Authorizer, request: AuthzRequest) -> str:
+    """Why `request` is refused, naming the deciding policy line (as `panel policy explain` does)."""
+    return authz.explain(request).reason
+
+
+def check(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    obj: str,
+    action: str,
+    dom: str,
+    message: str,
+    field: str | None = None,
+) -> None:
+    """Raise `Forbidden(message)` with the rules engine's reason unless the caller may `action` `obj` in `dom`.
+
+    `field` names the form field the refusal belongs beside (the API's `errors`).
+    """
+    authz: Authorizer = connection.app.state.authz
+    request = request_for(connection.scope["state"], dom, obj, action)
+    if not authz.allowed(request):
+        raise Forbidden(message, field=field, reason=denial_reason(authz, request))
 
 
 def _is_automatic_options(handler: BaseRouteHandler) -> bool:
@@ -107,7 +139,7 @@ def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRoute
     authz: Authorizer = connection.app.state.authz
     request = build_request(connection, spec)
     if not authz.allowed(request):
-        raise Forbidden("You do not have permission to do that in this account.")
+        raise Forbidden("You do not have permission to do that in this account.", reason=denial_reason(authz, request))
 
 
 def check_routes(app: Litestar) -> None:

@@ -29,6 +29,7 @@ KIND_LABELS = {
     CreditKind.REFUND: "Refund",
     CreditKind.ADJUSTMENT: "Adjustment by staff",
     CreditKind.OVERPAYMENT: "Overpayment",
+    "referral": "Referral reward",  # panel.core.referrals
 }
 
 

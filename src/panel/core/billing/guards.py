@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Request
 
 from panel.core.authz.guard import requires
+from panel.core.billing import methods
 from panel.core.web.pages import allowed
 
 # client area (current account)
@@ -54,6 +55,18 @@ def client_abilities(request: Request[Any, Any, Any], account_id: int) -> dict[s
         "methods": allowed(request, "payment_method:*", "list", dom),
         "use_methods": allowed(request, "payment_method:*", "use", dom),
     }
+
+
+async def reseller_for(request: Request[Any, Any, Any], account_id: int) -> int | None:
+    """The account whose reseller cards may pay `account_id`'s invoices for the current user, or None.
+
+    While a partner manages the account (the session acts for it) that is the partner;
+    otherwise the reseller whose store the account buys from. Either way the user must
+    be allowed to `use` payment methods in that account.
+    """
+    org = request.scope["state"].get("partner_org") or ""
+    candidate = int(org.removeprefix("acct:")) if org else await methods.reseller_of(account_id)
+    return may_use_reseller_methods(request, candidate)
 
 
 def may_use_reseller_methods(request: Request[Any, Any, Any], reseller_account_id: int | None) -> int | None:

@@ -18,6 +18,7 @@ from typing import Any
 from panel.core import db
 from panel.core.accounts.tables import Account
 from panel.core.audit.services import AuditContext, record
+from panel.core.authz.tables import CasbinRule
 from panel.core.billing.gateways import get
 from panel.core.billing.tables import PayerKind, PaymentMethod
 from panel.core.stores.services import is_reseller
@@ -103,6 +104,19 @@ async def method_for_payment(method_id: int, account_id: int, reseller_account_i
     raise NotFound("No such payment method.")
 
 
+async def keeps_reseller_cards(account_id: int) -> bool:
+    """Whether the account may keep reseller cards: it runs a store, or acts as a partner (has partner admins)."""
+    if await is_reseller(account_id):
+        return True
+    return bool(
+        await CasbinRule.exists().where(
+            (CasbinRule.ptype == "g")
+            & (CasbinRule.v1 == "role:partner_admin")
+            & (CasbinRule.v2 == f"acct:{account_id}")
+        )
+    )
+
+
 async def add_method(
     gateways: Mapping[str, PaymentGateway],
     account_id: int,
@@ -121,8 +135,8 @@ async def add_method(
     gw = get(gateways, gateway)
     if not gw.supports_tokens:
         raise ValidationFailed({"gateway": f"{gw.label} cannot keep payment methods."})
-    if as_reseller and not await is_reseller(account_id):
-        raise ValidationFailed({"reseller": "Only a reseller's account keeps reseller cards."})
+    if as_reseller and not await keeps_reseller_cards(account_id):
+        raise ValidationFailed({"reseller": "Only a reseller's or a partner's account keeps reseller cards."})
     stored = await gw.store_method(account_id, data)
     payer = PayerKind.RESELLER if as_reseller else PayerKind.CUSTOMER
     async with db.write_transaction():

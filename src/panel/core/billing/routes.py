@@ -21,7 +21,6 @@ from panel.core.billing.gateways import bank_instructions, offers
 from panel.core.billing.paging import PAGE_SIZE
 from panel.core.billing.pdf import invoice_pdf
 from panel.core.billing.tables import InvoiceStatus
-from panel.core.stores.services import is_reseller
 from panel.core.web.pages import page, redirect
 from panel.errors import Forbidden, ValidationFailed
 from panel.gateways import GatewayError
@@ -95,7 +94,7 @@ async def _pay_context(request: Request[Any, Any, Any], detail: queries.InvoiceD
     inv = detail.invoice
     account_id = request.state.account_id
     state = request.app.state
-    reseller = guards.may_use_reseller_methods(request, await methods.reseller_of(account_id))
+    reseller = await guards.reseller_for(request, account_id)
     usable = (
         await methods.usable_methods(account_id, reseller)
         if guards.client_abilities(request, account_id)["use_methods"]
@@ -202,7 +201,7 @@ async def pay(
             method_id = int(data.payment_method_id) if data.payment_method_id.isdigit() else 0
             if not guards.client_abilities(request, account_id)["use_methods"]:
                 raise Forbidden("You may not pay with stored payment methods in this account.")
-            reseller = guards.may_use_reseller_methods(request, await methods.reseller_of(account_id))
+            reseller = await guards.reseller_for(request, account_id)
             done = await cards.pay_with_method(
                 state, invoice_id, account_id, method_id, reseller_account_id=reseller, by=audit_context(request)
             )
@@ -299,7 +298,7 @@ async def _methods_page(
         status_code=status_code,
         methods=await methods.list_methods(account_id),
         gateways=[g for g in gateways.values() if g.supports_tokens],
-        is_reseller=await is_reseller(account_id),
+        is_reseller=await methods.keeps_reseller_cards(account_id),
         errors=errors or {},
         notice=_notice(notice),
     )

@@ -16,6 +16,7 @@ from panel.core.authz.guard import LOGGED_IN
 from panel.core.contacts import opening
 from panel.core.contacts.countries import sorted_by_name
 from panel.core.contacts.routes import ContactForm, form_values
+from panel.core.referrals import services as referrals
 from panel.core.web.pages import page, redirect
 from panel.errors import ValidationFailed
 
@@ -67,6 +68,7 @@ async def create_account(request: Request[Any, Any, Any], data: URLEncodedBody[N
         values = {**form_values(data), "account_name": data.account_name}
         return await _form(request, values, exc.errors, 422)
     await request.app.state.authz.sync()
+    await referrals.attach_from_request(request, account_id)  # a referral link followed before, if any
     token = await switch_account(request, account_id)
     response = redirect(request, "/")
     set_session_cookie(response, request.app.state.settings, token)

@@ -10,6 +10,7 @@ from litestar.types import ControllerRouterHandler
 
 from panel import __version__
 from panel.core.contacts import opening_routes, routes
+from panel.core.jobs.queue import JobHandler
 from panel.plugin import NavItem, PluginMeta, hookimpl
 from panel.settings import Settings
 
@@ -26,6 +27,7 @@ POLICY_LINES = (
 @hookimpl
 def panel_register_piccolo_apps(register: Callable[[str], None]) -> None:
     register("panel.core.contacts.piccolo_app")
+    register("panel.core.contacts.sync.piccolo_app")  # contact sync: its settings and the contacts it made
 
 
 @hookimpl
@@ -46,6 +48,14 @@ def panel_register_nav_items(register: Callable[[NavItem], None], area: str) -> 
     if area == "client":
         register(NavItem("My details", "/account/details", "account:profile", "read", order=20))
         register(NavItem("Contacts", "/account/details#contacts", "contact:*", "list", order=21))
+
+
+@hookimpl
+def panel_register_jobs(register: Callable[[JobHandler], None]) -> None:
+    from panel.core.contacts.sync.jobs import HANDLERS
+
+    for handler in HANDLERS:
+        register(handler)
 
 
 @hookimpl

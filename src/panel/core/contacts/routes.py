@@ -16,6 +16,7 @@ from litestar.response import Template
 from panel.core.authz.guard import requires
 from panel.core.contacts import access, services
 from panel.core.contacts.countries import sorted_by_name
+from panel.core.contacts.sync import routes as sync_routes
 from panel.core.contacts.validation import FIELDS
 from panel.core.web.pages import page, redirect
 from panel.errors import ValidationFailed
@@ -26,6 +27,7 @@ NOTICES = {
     "updated": "The contact was saved.",
     "deleted": "The contact was deleted.",
     "billing": "The billing contact was changed.",
+    "sync": "Contact sync was saved.",
 }
 
 
@@ -66,14 +68,16 @@ def form_values(source: Any) -> dict[str, str]:
     return {name: str(data.get(name) or "") for name in FIELDS}
 
 
-async def _details_page(
+async def details_page(
     request: Request[Any, Any, Any],
     status_code: int = 200,
     form: str = "",
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     notice: str = "",
+    sync_values: dict[str, Any] | None = None,
 ) -> Template:
+    """The details and contacts page with what the user may change (also for a form sent back with errors)."""
     account_id = request.state.account_id
     contacts = await services.list_contacts(account_id)
     primary = next((c for c in contacts if c.is_primary), None)
@@ -95,6 +99,7 @@ async def _details_page(
         can=access.abilities(request, account_id),
         countries=sorted_by_name(),
         notice=NOTICES.get(notice, ""),
+        sync=await sync_routes.section(request, account_id, sync_values),
     )
 
 
@@ -106,7 +111,7 @@ async def details(request: Request[Any, Any, Any], done: FromQuery[str] = "") ->
     change is offered according to the rules engine.
     """
     access.require_any(request, request.state.account_id, access.VIEW)
-    return await _details_page(request, notice=done)
+    return await details_page(request, notice=done)
 
 
 @post("/account/details", authz=requires("account:profile", "update"))
@@ -115,7 +120,7 @@ async def save_details(request: Request[Any, Any, Any], data: URLEncodedBody[Con
     try:
         await services.save_primary(request.state.account_id, asdict(data))
     except ValidationFailed as exc:
-        return await _details_page(request, 422, "primary", form_values(data), exc.errors)
+        return await details_page(request, 422, "primary", form_values(data), exc.errors)
     return redirect(request, "/account/details?done=saved")
 
 
@@ -129,7 +134,7 @@ async def add_contact(request: Request[Any, Any, Any], data: URLEncodedBody[Cont
     try:
         await services.add_contact(account_id, asdict(data), billing=billing)
     except ValidationFailed as exc:
-        return await _details_page(request, 422, "add", form_values(data), exc.errors)
+        return await details_page(request, 422, "add", form_values(data), exc.errors)
     return redirect(request, "/account/details?done=added")
 
 
@@ -138,7 +143,7 @@ async def edit_contact(request: Request[Any, Any, Any], contact_id: FromPath[int
     """The form to change one extra contact."""
     contact = await services.get_contact(request.state.account_id, contact_id)
     if contact.is_primary:
-        return await _details_page(request)
+        return await details_page(request)
     return await _edit_page(request, contact, form_values(contact), {})
 
 
@@ -190,7 +195,16 @@ async def choose_billing(request: Request[Any, Any, Any], data: URLEncodedBody[B
     return redirect(request, "/account/details?done=billing")
 
 
-PAGE_ROUTES = [details, save_details, add_contact, edit_contact, update_contact, remove_contact, choose_billing]
+PAGE_ROUTES = [
+    details,
+    save_details,
+    add_contact,
+    edit_contact,
+    update_contact,
+    remove_contact,
+    choose_billing,
+    *sync_routes.PAGE_ROUTES,
+]
 
 
 # -- API ----------------------------------------------------------------------------------
@@ -291,5 +305,7 @@ async def api_delete(account_id: FromPath[int], contact_id: FromPath[int]) -> No
 def api_router() -> Router:
     """The contacts API under /api/v1."""
     return Router(
-        path="/api/v1", route_handlers=[api_list, api_create, api_get, api_update, api_delete], tags=["contacts"]
+        path="/api/v1",
+        route_handlers=[api_list, api_create, api_get, api_update, api_delete, *sync_routes.API_ROUTES],
+        tags=["contacts"],
     )

@@ -279,3 +279,10 @@ async def delete_all(account_id: int) -> int:
     """Remove every contact of an account (the account is being deleted); returns how many."""
     rows = await Contact.delete().where(Contact.account == account_id).returning(Contact.id)
     return len(rows)
+
+
+async def set_name_and_email(account_id: int, contact_id: int, name: str, email: str) -> None:
+    """Change only a contact's name and email (contact sync following a member); other fields stay."""
+    await Contact.update({Contact.name: name, Contact.email: email, Contact.updated_at: datetime.now(UTC)}).where(
+        (Contact.id == contact_id) & (Contact.account == account_id)
+    )

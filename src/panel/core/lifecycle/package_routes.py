@@ -16,13 +16,20 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import Template
 
 from panel.core.audit.context import audit_context
-from panel.core.authz.guard import requires
+from panel.core.authz.guard import check, requires
 from panel.core.lifecycle import packages
-from panel.core.web.pages import page, redirect
+from panel.core.web.pages import allowed, page, redirect
 from panel.errors import ValidationFailed
 from panel.money import format_money
 
 MANAGE = requires("service:{service_id}", "update")
+PLAN_MANAGED = "Your partner manages this account's plan: contact your partner to change it."
+"""Why a package change is refused where the rules keep the subscription to someone else (a partner)."""
+
+
+def _may_change_plan(request: Request[Any, Any, Any], account_id: int) -> bool:
+    """Whether the rules engine lets the caller change the account's subscription (packages, plans)."""
+    return allowed(request, "subscription", "update", f"acct:{account_id}")
 
 
 async def _change_page(request: Request[Any, Any, Any], service_id: int, error: str = "") -> Template:
@@ -38,6 +45,8 @@ async def _change_page(request: Request[Any, Any, Any], service_id: int, error: 
         service=service,
         price=format_money(int(service["recurring_amount"]), str(service["currency"])),
         error=error,
+        may_change_plan=_may_change_plan(request, request.state.account_id),
+        plan_managed=PLAN_MANAGED,
     )
 
 
@@ -50,6 +59,7 @@ async def change_form(request: Request[Any, Any, Any], service_id: FromPath[int]
 @post("/services/{service_id:int}/change", authz=MANAGE)
 async def change_submit(request: Request[Any, Any, Any], service_id: FromPath[int]) -> Any:
     """Record the change: an upgrade opens its invoice to pay; anything else is applied by a job."""
+    check(request, "subscription", "update", f"acct:{request.state.account_id}", PLAN_MANAGED)
     form = await request.form()
     raw = str(form.get("product_id", ""))
     try:
@@ -166,6 +176,7 @@ async def api_change(
     data: JSONBody[PackageIn],
 ) -> ChangeOut:
     """Change the service's package; 422 with the reason (not on offer, not active, a change under way)."""
+    check(request, "subscription", "update", f"acct:{account_id}", PLAN_MANAGED)
     change = await packages.request_change(
         account_id, service_id, data.product_id, by=audit_context(request), user_id=request.state.user_id
     )

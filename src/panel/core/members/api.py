@@ -10,14 +10,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request, Router, delete, get, post, put
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody
 
 from panel.core.audit.context import audit_context
 from panel.core.auth import services as auth
-from panel.core.authz.guard import LOGGED_IN, PUBLIC, requires
-from panel.core.members import invitations, joining, ownership, services
-from panel.core.members.routes import catalog
-from panel.errors import NotFound, ValidationFailed
+from panel.core.authz.guard import LOGGED_IN, PUBLIC, check, requires
+from panel.core.members import invitations, joining, member_admin, ownership, services
+from panel.core.members.routes import catalog, may_set_admin
+from panel.core.profile import images
+from panel.core.profile.routes import image_max_bytes, reset_limits
+from panel.errors import Forbidden, NotFound, ValidationFailed
 
 
 @dataclass
@@ -100,15 +103,76 @@ async def api_member(
 async def api_update_member(
     request: Request[Any, Any, Any], account_id: FromPath[int], user_id: FromPath[int], data: JSONBody[PermissionsBody]
 ) -> services.Member:
-    """Replace a member's permissions."""
-    return await services.update_permissions(
+    """Replace a member's permissions; giving or taking away `all` also needs `set_role_admin` (403 with a reason)."""
+    try:
+        return await services.update_permissions(
+            request.app.state.authz,
+            account_id,
+            user_id,
+            data.permissions,
+            catalog=catalog(request),
+            by=audit_context(request),
+            may_set_admin=may_set_admin(request, f"user:{user_id}", account_id),
+        )
+    except Forbidden as exc:
+        if exc.field == services.ADMIN_FIELD:  # refused by the rules: answer with the deciding line
+            check(request, f"user:{user_id}", "set_role_admin", f"acct:{account_id}", exc.message, exc.field)
+        raise
+
+
+@post(
+    "/accounts/{account_id:int}/members/{user_id:int}/reset-password",
+    authz=requires("user:{user_id}", "reset_password", account_param="account_id"),
+    status_code=202,
+)
+async def api_reset_password(
+    request: Request[Any, Any, Any], account_id: FromPath[int], user_id: FromPath[int]
+) -> dict[str, Any]:
+    """Email a member the password-reset link; their password stays until they use it (429 when rate limited)."""
+    settings = request.app.state.settings
+    member = await member_admin.send_password_reset(
         request.app.state.authz,
         account_id,
         user_id,
-        data.permissions,
-        catalog=catalog(request),
+        counter=request.app.state.login_failures,
+        limits=reset_limits(settings),
+        base_url=settings.base_url,
         by=audit_context(request),
     )
+    return {"user_id": user_id, "email": member.email, "sent": True}
+
+
+@post(
+    "/accounts/{account_id:int}/members/{user_id:int}/image",
+    authz=requires("user:{user_id}", "update_photo", account_param="account_id"),
+    status_code=200,
+)
+async def api_set_image(
+    request: Request[Any, Any, Any], account_id: FromPath[int], user_id: FromPath[int]
+) -> dict[str, Any]:
+    """Replace a member's profile image (multipart field `image`); 422 with `errors.image` when refused."""
+    form = await request.form()
+    upload = form.get(images.FIELD)
+    if not isinstance(upload, UploadFile) or not (upload.filename or "").strip():
+        raise ValidationFailed({images.FIELD: "Send a PNG, JPEG or WebP image in the field `image`."})
+    value = await member_admin.set_photo(
+        request.app.state.authz,
+        account_id,
+        user_id,
+        upload,
+        max_bytes=image_max_bytes(request.app.state.settings),
+        by=audit_context(request),
+    )
+    return {"user_id": user_id, "image": f"/users/{user_id}/image", "type": value.rpartition(".")[2]}
+
+
+@delete(
+    "/accounts/{account_id:int}/members/{user_id:int}/image",
+    authz=requires("user:{user_id}", "update_photo", account_param="account_id"),
+)
+async def api_remove_image(request: Request[Any, Any, Any], account_id: FromPath[int], user_id: FromPath[int]) -> None:
+    """Remove a member's profile image (nothing to do is not an error)."""
+    await member_admin.remove_photo(request.app.state.authz, account_id, user_id, by=audit_context(request))
 
 
 @delete(
@@ -142,7 +206,12 @@ async def api_invitations(account_id: FromPath[int]) -> list[invitations.Pending
 async def api_invite(
     request: Request[Any, Any, Any], account_id: FromPath[int], data: JSONBody[InviteBody]
 ) -> invitations.PendingInvitation:
-    """Invite an email address; 422 with `errors.email` if it is a member or already invited."""
+    """Invite an email address; 422 with `errors.email` if it is a member or already invited.
+
+    Inviting with `all` (as an admin) also needs `set_role_admin` on `user:*` (403 with a reason).
+    """
+    if services.ADMIN in data.permissions:
+        check(request, "user:*", "set_role_admin", f"acct:{account_id}", services.ADMIN_REFUSED, services.ADMIN_FIELD)
     invitation_id = await invitations.invite(
         request.app.state.authz,
         account_id,
@@ -291,6 +360,9 @@ def api_router() -> Router:
             api_members,
             api_member,
             api_update_member,
+            api_reset_password,
+            api_set_image,
+            api_remove_image,
             api_remove_member,
             api_leave,
             api_invitations,

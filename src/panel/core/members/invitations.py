@@ -130,7 +130,7 @@ async def invite(
         raise ValidationFailed({"email": problem})
     wanted = clean_permissions(catalog, permissions)
     if by["actor"] is not None:
-        check_grantable(authz, by["actor"], account_id, catalog, wanted)
+        check_grantable(authz, by["actor"], account_id, catalog, wanted, by.get("partner"))
     await active_account_name(account_id)
     async with db.write_transaction():  # checks inside: on SQLite two invitations queue up here
         if await Membership.exists().where((Membership.account == account_id) & (Membership.user.email == email)):

@@ -23,6 +23,7 @@ from panel.core.auth import services as auth
 from panel.core.auth.sessions import token_hash
 from panel.core.auth.tables import ActionToken, User
 from panel.core.authz import Authorizer
+from panel.core.contacts.sync import services as contact_sync
 from panel.core.members.invitations import PURPOSE, active_account_name, inviter_name, json_list, now
 from panel.core.members.services import labels, permission_names
 from panel.core.members.tables import Invitation, Status
@@ -139,6 +140,7 @@ async def _join(
     await authz.add_grant("g", f"user:{user_id}", "role:member", dom(account_id))
     for name in perms:
         await authz.add_grant("g", f"user:{user_id}", f"perm:{name}", dom(account_id))
+    await contact_sync.member_changed(account_id)  # contact sync: the new member's contact, if the account syncs
     await record(
         "invitation.accept",
         account_id=account_id,

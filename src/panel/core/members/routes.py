@@ -10,21 +10,45 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from panel.core.accounts.services import dom
 from panel.core.audit.context import audit_context
 from panel.core.authz.guard import requires
-from panel.core.members import invitations, ownership, services
+from panel.core.members import invitations, member_admin, ownership, services
+from panel.core.profile import images
+from panel.core.profile.routes import image_max_bytes, reset_limits
 from panel.core.web.pages import allowed, page, redirect
-from panel.errors import ValidationFailed
+from panel.errors import Forbidden, TooManyAttempts, ValidationFailed
 from panel.plugin import Permission
+
+ADMIN_NOTE = "You may not make members admins or take that away here."
+"""Shown beside the disabled Everything box when the rules engine refuses `set_role_admin`."""
+
+NOTICES = {
+    "reset": "We emailed {email} a link to set a new password. Their password stays as it is until they use it.",
+    "image": "The profile image of {email} was saved.",
+    "image_removed": "The profile image of {email} was removed.",
+}
 
 
 def catalog(request: Request[Any, Any, Any]) -> list[Permission]:
     """Every permission an owner can give, core's and plugins'."""
     return list(request.app.state.permissions)
+
+
+def may_set_admin(request: Request[Any, Any, Any], obj: str, account_id: int) -> bool:
+    """Whether the rules engine lets the current user give or take away `all` (Everything) on `obj`."""
+    return allowed(request, obj, "set_role_admin", dom(account_id))
+
+
+def admin_boxes(request: Request[Any, Any, Any], obj: str, grantable: set[str]) -> dict[str, Any]:
+    """`grantable` and `notes` for the permission boxes: Everything is disabled, with a note, when refused."""
+    if may_set_admin(request, obj, request.state.account_id):
+        return {"grantable": grantable, "notes": {}}
+    return {"grantable": grantable - {services.ADMIN}, "notes": {services.ADMIN: ADMIN_NOTE}}
 
 
 async def form_values(request: Request[Any, Any, Any]) -> tuple[dict[str, str], list[str]]:
@@ -79,47 +103,116 @@ async def _edit_page(
     chosen: list[str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    done: str = "",
 ) -> Template:
     authz = request.app.state.authz
     account_id = request.state.account_id
     member = await services.get_member(authz, account_id, user_id)
     perms = catalog(request)
+    obj, d = f"user:{user_id}", dom(account_id)
+    boxes = admin_boxes(
+        request, obj, services.grantable(authz, request.state.user_id, account_id, perms, request.state.partner_org)
+    )
+    ticked = set(member.permissions if chosen is None else chosen)
+    if services.ADMIN not in boxes["grantable"]:  # a box they cannot change shows what the member holds
+        ticked = (ticked - {services.ADMIN}) | ({services.ADMIN} & set(member.permissions))
     return await page(
         request,
         "members/edit.html",
         status_code=status_code,
         member=member,
         permissions=perms,
-        chosen=set(member.permissions if chosen is None else chosen),
-        grantable=services.grantable(authz, request.state.user_id, account_id, perms),
+        chosen=ticked,
+        **boxes,
         is_me=user_id == request.state.user_id,
-        can_remove=allowed(request, f"user:{user_id}", "delete", dom(account_id)),
+        can_remove=allowed(request, obj, "delete", d),
+        can_reset=allowed(request, obj, "reset_password", d),
+        can_photo=allowed(request, obj, "update_photo", d),
+        can_export=allowed(request, f"userdata:{user_id}", "backup", d),
+        notice=NOTICES.get(done, "").format(email=member.email),
         errors=errors or {},
     )
 
 
 @get("/account/users/{user_id:int}", authz=requires("user:{user_id}", "update"))
-async def edit_member(request: Request[Any, Any, Any], user_id: FromPath[int]) -> Template:
-    """A member's permissions as checkboxes (the owner's row is fixed)."""
-    return await _edit_page(request, user_id)
+async def edit_member(request: Request[Any, Any, Any], user_id: FromPath[int], done: FromQuery[str] = "") -> Template:
+    """A member's permissions as checkboxes (the owner's row is fixed), and what an admin may do to their user."""
+    return await _edit_page(request, user_id, done=done)
 
 
 @post("/account/users/{user_id:int}", authz=requires("user:{user_id}", "update"))
 async def save_member(request: Request[Any, Any, Any], user_id: FromPath[int]) -> Response[Any]:
-    """Replace a member's permissions."""
+    """Replace a member's permissions; giving or taking away Everything also needs `set_role_admin`."""
     _, ticked = await form_values(request)
+    account_id = request.state.account_id
     try:
         await services.update_permissions(
             request.app.state.authz,
-            request.state.account_id,
+            account_id,
             user_id,
             ticked,
             catalog=catalog(request),
             by=audit_context(request),
+            may_set_admin=may_set_admin(request, f"user:{user_id}", account_id),
         )
     except ValidationFailed as exc:
         return await _edit_page(request, user_id, ticked, exc.errors, 422)
+    except Forbidden as exc:
+        if exc.field != services.ADMIN_FIELD:
+            raise
+        return await _edit_page(request, user_id, ticked, {exc.field: exc.message}, 403)
     return redirect(request, "/account/users")
+
+
+@post("/account/users/{user_id:int}/reset-password", authz=requires("user:{user_id}", "reset_password"))
+async def reset_member_password(request: Request[Any, Any, Any], user_id: FromPath[int]) -> Response[Any]:
+    """Email a member a link to set a new password (their password stays until they use it)."""
+    settings = request.app.state.settings
+    try:
+        await member_admin.send_password_reset(
+            request.app.state.authz,
+            request.state.account_id,
+            user_id,
+            counter=request.app.state.login_failures,
+            limits=reset_limits(settings),
+            base_url=settings.base_url,
+            by=audit_context(request),
+        )
+    except TooManyAttempts as exc:
+        failed = await _edit_page(request, user_id, errors={"reset": exc.message}, status_code=429)
+        failed.headers["Retry-After"] = str(exc.retry_after)
+        return failed
+    return redirect(request, f"/account/users/{user_id}?done=reset")
+
+
+@post("/account/users/{user_id:int}/image", authz=requires("user:{user_id}", "update_photo"))
+async def member_image_submit(request: Request[Any, Any, Any], user_id: FromPath[int]) -> Response[Any]:
+    """Replace a member's profile image (same checks as /me/image); a refusal shows beside the file field."""
+    form = await request.form()
+    upload = form.get(images.FIELD)
+    try:
+        if not isinstance(upload, UploadFile) or not (upload.filename or "").strip():
+            raise ValidationFailed({images.FIELD: "Choose a PNG, JPEG or WebP image."})
+        await member_admin.set_photo(
+            request.app.state.authz,
+            request.state.account_id,
+            user_id,
+            upload,
+            max_bytes=image_max_bytes(request.app.state.settings),
+            by=audit_context(request),
+        )
+    except ValidationFailed as exc:
+        return await _edit_page(request, user_id, errors=exc.errors, status_code=422)
+    return redirect(request, f"/account/users/{user_id}?done=image")
+
+
+@post("/account/users/{user_id:int}/image/remove", authz=requires("user:{user_id}", "update_photo"))
+async def member_image_remove(request: Request[Any, Any, Any], user_id: FromPath[int]) -> Response[Any]:
+    """Remove a member's profile image."""
+    await member_admin.remove_photo(
+        request.app.state.authz, request.state.account_id, user_id, by=audit_context(request)
+    )
+    return redirect(request, f"/account/users/{user_id}?done=image_removed")
 
 
 @post("/account/users/{user_id:int}/remove", authz=requires("user:{user_id}", "delete"))
@@ -157,7 +250,17 @@ async def _invite_page(
         email=email,
         permissions=perms,
         chosen=set(chosen or []),
-        grantable=services.grantable(request.app.state.authz, request.state.user_id, request.state.account_id, perms),
+        **admin_boxes(
+            request,
+            "user:*",
+            services.grantable(
+                request.app.state.authz,
+                request.state.user_id,
+                request.state.account_id,
+                perms,
+                request.state.partner_org,
+            ),
+        ),
         errors=errors or {},
         pending_id=pending_id,
         can_resend=pending_id is not None
@@ -176,6 +279,8 @@ async def invite_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     """Invite; on a field error show the form again, offering a resend when already invited."""
     fields, ticked = await form_values(request)
     email = fields.get("email", "")
+    if services.ADMIN in ticked and not may_set_admin(request, "user:*", request.state.account_id):
+        return await _invite_page(request, email, ticked, {services.ADMIN_FIELD: services.ADMIN_REFUSED}, None, 403)
     try:
         await invitations.invite(
             request.app.state.authz,
@@ -237,6 +342,9 @@ ROUTES = [
     members_page,
     edit_member,
     save_member,
+    reset_member_password,
+    member_image_submit,
+    member_image_remove,
     remove_member,
     leave_account,
     invite_form,

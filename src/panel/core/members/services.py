@@ -27,6 +27,14 @@ from panel.core.members.tables import OwnershipOffer, Status
 from panel.errors import Forbidden, NotFound, PanelError, ValidationFailed
 from panel.plugin import Permission
 
+ADMIN = "all"
+"""The permission that makes a member an admin of the account ("Everything")."""
+
+ADMIN_FIELD = "permissions.all"
+"""Where a refused admin change is reported: beside the Everything box, and under this key in the API."""
+
+ADMIN_REFUSED = "You may not make members admins (Everything) or take that away in this account."
+
 
 @dataclass(frozen=True)
 class Member:
@@ -79,25 +87,36 @@ def is_owner(authz: Authorizer, user_id: int, account_id: int) -> bool:
     return ("g", f"user:{user_id}", "role:owner", d) in authz.grants_for(f"user:{user_id}", d)
 
 
-def grantable(authz: Authorizer, actor_id: int, account_id: int, catalog: Sequence[Permission]) -> set[str]:
+def grantable(
+    authz: Authorizer, actor_id: int, account_id: int, catalog: Sequence[Permission], partner_org: str = ""
+) -> set[str]:
     """The permissions `actor_id` may give to or take from others in the account.
 
-    The owner, a member holding `all` and platform admins may give any; anyone else
-    only the ones they hold themselves.
+    The owner, a member holding `all`, platform admins and a partner managing the
+    account (`partner_org`, the partner account `acct:<id>` holding the delegate role
+    there) may give any; anyone else only the ones they hold themselves.
     """
     grants = authz.grants_for(f"user:{actor_id}", dom(account_id))
     roles = {g[2] for g in grants}
-    everything = "role:owner" in roles or "perm:all" in roles or "staff:admin" in roles
+    if partner_org:
+        roles |= {g[2] for g in authz.grants_for(partner_org, dom(account_id))}
+    everything = bool({"role:owner", "perm:all", "staff:admin", "role:partner_delegate"} & roles)
     held = {r.removeprefix("perm:") for r in roles if r.startswith("perm:")}
     names = set(permission_names(catalog))
     return names if everything else held & names
 
 
 def check_grantable(
-    authz: Authorizer, actor_id: int, account_id: int, catalog: Sequence[Permission], changed: Iterable[str]
+    authz: Authorizer,
+    actor_id: int,
+    account_id: int,
+    catalog: Sequence[Permission],
+    changed: Iterable[str],
+    partner: int | None = None,
 ) -> None:
-    """Refuse a change touching permissions the actor may not give or take away."""
-    refused = set(changed) - grantable(authz, actor_id, account_id, catalog)
+    """Refuse a change touching permissions the actor (acting for `partner`, if any) may not give or take away."""
+    org = f"acct:{partner}" if partner else ""
+    refused = set(changed) - grantable(authz, actor_id, account_id, catalog, org)
     if refused:
         raise Forbidden(
             "You can only give or take away permissions you hold yourself: " + ", ".join(labels(catalog, refused)) + "."
@@ -148,6 +167,7 @@ async def get_member(authz: Authorizer, account_id: int, user_id: int) -> Member
             Membership.user.id,
             Membership.user.email,
             Membership.user.name,
+            Membership.user.image,
             Membership.created_at,
             Membership.account.owner,
         )
@@ -164,6 +184,7 @@ async def get_member(authz: Authorizer, account_id: int, user_id: int) -> Member
         is_owner=owner,
         permissions=[] if owner else granted_permissions(authz, user_id, account_id),
         joined_at=row["created_at"],
+        image=row["user.image"] or "",
     )
 
 
@@ -196,11 +217,15 @@ async def update_permissions(
     *,
     catalog: Sequence[Permission],
     by: AuditContext,
+    may_set_admin: bool,
 ) -> Member:
     """Replace a member's permissions; returns the member as they now are.
 
-    Refused (403) for the owner's row, for the actor's own row, and when the change
-    gives or takes away a permission the actor does not hold.
+    Refused (403) for the owner's row, for the actor's own row, when the change
+    gives or takes away a permission the actor does not hold, and when it gives or
+    takes away `all` (making the member an admin, or no longer one) while
+    `may_set_admin` is False: the caller asks the rules engine for `user:<id>`
+    `set_role_admin` in the account. Nothing is saved when refused.
     """
     wanted = clean_permissions(catalog, permissions)
     member = await get_member(authz, account_id, user_id)
@@ -212,7 +237,9 @@ async def update_permissions(
     before = set(member.permissions)
     changed = before ^ set(wanted)
     if actor is not None:
-        check_grantable(authz, actor, account_id, catalog, changed)
+        check_grantable(authz, actor, account_id, catalog, changed, by.get("partner"))
+    if ADMIN in changed and not may_set_admin:
+        raise Forbidden(ADMIN_REFUSED, field=ADMIN_FIELD)
     if not changed:
         return member
     async with authz.atomic(), db.write_transaction():
@@ -237,6 +264,9 @@ async def _drop_membership(authz: Authorizer, account_id: int, user_id: int) -> 
         & (OwnershipOffer.to_user == user_id)
         & (OwnershipOffer.status == Status.PENDING)
     )
+    from panel.core.contacts.sync import services as contact_sync
+
+    await contact_sync.member_changed(account_id)  # contact sync: their synced contact goes with them
 
 
 def _now() -> datetime:

@@ -25,6 +25,7 @@ from panel.core.orders import cart as carts
 from panel.core.orders import checkout
 from panel.core.orders.cart_routes import area_of, place_of, set_cart_cookie, visitor_of
 from panel.core.orders.placing import Placed
+from panel.core.referrals import services as referrals
 from panel.core.stores.tables import Store
 from panel.core.web.pages import allowed, page, redirect
 from panel.errors import Forbidden, ValidationFailed
@@ -175,6 +176,8 @@ async def place_order(request: Request[Any, Any, Any]) -> Response[Any]:
             )
     except ValidationFailed as exc:
         return await checkout_page_with(request, opened, 422, values, exc.errors)
+    if request.state.get("user_id") is None or values["account_id"] == NEW:  # a new account: who referred it
+        await referrals.attach_from_request(request, placed.account_id, actor=user_id)
     await checkout.after_commit(state, placed)
     return await _to_invoice(request, placed, new_user=request.state.get("user_id") is None, user_id=user_id)
 

@@ -18,6 +18,7 @@ from panel.core.auth import links
 from panel.core.auth.services import normalise_email, validate_email
 from panel.core.auth.sessions import CurrentSession
 from panel.core.auth.tables import User
+from panel.core.contacts.sync import services as contact_sync
 from panel.core.mail import services as mail
 from panel.core.profile import sessions
 from panel.core.profile.services import EMAIL_CHANGE, PASSWORD_RESET, Attempts, checked_password
@@ -156,6 +157,7 @@ async def confirm_email_change(
         if _is_unique_violation(exc):
             raise _taken(new, old) from None
         raise
+    await contact_sync.user_changed(user_id)  # contacts the sync made for this user follow the new address
     return change, token
 
 

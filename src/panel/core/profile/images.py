@@ -108,12 +108,20 @@ def split(value: str) -> tuple[str, str] | None:
     return (key, ext) if dot and key and ext in ALLOWED else None
 
 
-async def set_image(user_id: int, upload: UploadFile, max_bytes: int, by: AuditContext) -> str:
+def _summary(by: AuditContext, user_id: int, email: str, own: str, other: str) -> str:
+    """`own` when the user changed their own image, else `other` (an account admin did), with the email."""
+    return (own if by["actor"] == user_id else other).format(email=email)
+
+
+async def set_image(
+    user_id: int, upload: UploadFile, max_bytes: int, by: AuditContext, *, account_id: int | None = None
+) -> str:
     """Check an uploaded picture and make it the user's profile image; returns the new `User.image`.
 
     Raises `UploadRejected` keyed under `image` (nothing kept) when the bytes are not a
     PNG, JPEG or WebP image, it is larger than `max_bytes`, or a side is over `MAX_SIDE`
-    pixels. The earlier image, if any, is deleted.
+    pixels. The earlier image, if any, is deleted. `account_id` is the account whose
+    admin made the change (it then shows in that account's log).
     """
     name = uploads.clean_filename(upload.filename)
     await upload.seek(0)
@@ -148,9 +156,11 @@ async def set_image(user_id: int, upload: UploadFile, max_bytes: int, by: AuditC
         await User.update({User.image: value}).where(User.id == user_id)
         await audit.record(
             "user.image_set",
-            account_id=None,
+            account_id=account_id,
             target=f"user:{user_id}",
-            summary=f"{row['email']} set a profile image.",
+            summary=_summary(
+                by, user_id, row["email"], "{email} set a profile image.", "Set the profile image of {email}."
+            ),
             details={"type": kind, "bytes": stored.size, "width": size[0], "height": size[1]},
             **by,
         )
@@ -159,8 +169,11 @@ async def set_image(user_id: int, upload: UploadFile, max_bytes: int, by: AuditC
     return value
 
 
-async def remove_image(user_id: int, by: AuditContext) -> bool:
-    """Delete the user's profile image; returns False when there was none (nothing audited)."""
+async def remove_image(user_id: int, by: AuditContext, *, account_id: int | None = None) -> bool:
+    """Delete the user's profile image; returns False when there was none (nothing audited).
+
+    `account_id` is the account whose admin removed it (it then shows in that account's log).
+    """
     async with db.write_transaction():
         row = await User.select(User.email, User.image).where(User.id == user_id).first()
         if row is None or not row["image"]:
@@ -168,9 +181,15 @@ async def remove_image(user_id: int, by: AuditContext) -> bool:
         await User.update({User.image: ""}).where(User.id == user_id)
         await audit.record(
             "user.image_remove",
-            account_id=None,
+            account_id=account_id,
             target=f"user:{user_id}",
-            summary=f"{row['email']} removed their profile image.",
+            summary=_summary(
+                by,
+                user_id,
+                row["email"],
+                "{email} removed their profile image.",
+                "Removed the profile image of {email}.",
+            ),
             details={},
             **by,
         )

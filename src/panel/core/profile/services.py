@@ -23,6 +23,7 @@ from panel.core.auth import links, passwords
 from panel.core.auth.ratelimit import FailureCounter
 from panel.core.auth.services import LoginLimits
 from panel.core.auth.tables import ActionToken, User
+from panel.core.contacts.sync import services as contact_sync
 from panel.core.mail import services as mail
 from panel.core.profile import sessions
 from panel.errors import NotFound, TooManyAttempts, ValidationFailed
@@ -151,6 +152,8 @@ async def update_profile(
                 details=changes,
                 **by,
             )
+        if "name" in changes:
+            await contact_sync.user_changed(user_id)  # contacts the sync made for this user follow the new name
     return await get_profile(user_id)
 
 

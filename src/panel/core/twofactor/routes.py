@@ -12,10 +12,9 @@ from litestar.response import Template
 from panel.core.audit.context import audit_context
 from panel.core.audit.services import record
 from panel.core.auth import sessions
-from panel.core.authz.engine import Authorizer, AuthzRequest
-from panel.core.authz.guard import LOGGED_IN
+from panel.core.authz.guard import LOGGED_IN, check
 from panel.core.twofactor import services
-from panel.core.web.pages import page, redirect
+from panel.core.web.pages import allowed, page, redirect
 from panel.errors import Forbidden, NotFound, ValidationFailed
 from panel.settings import require_secret_key
 
@@ -131,14 +130,17 @@ async def me_disable(request: Request[Any, Any, Any], data: URLEncodedBody[Proof
     return redirect(request, "/me/two-factor")
 
 
+OWNER_ONLY = "Only the account's owner may change its two-factor requirement."
+
+
 async def _may_change(request: Request[Any, Any, Any], account_id: int) -> bool:
     """404 for an account the user is not in; whether the rules let them change its security policy."""
-    if not await services.is_member(request.state.user_id, account_id):
+    dom = f"acct:{account_id}"
+    if not await services.is_member(request.state.user_id, account_id) and not allowed(
+        request, "account:dashboard", "read", dom
+    ):  # neither a member nor a partner managing it
         raise NotFound("No such account.")
-    authz: Authorizer = request.app.state.authz
-    mode = "mode:impersonation" if request.state.get("impersonator_id") else "mode:normal"
-    user = f"user:{request.state.user_id}"
-    return authz.allowed(AuthzRequest(user, "", f"acct:{account_id}", "account:security_policy", "update", mode))
+    return allowed(request, "account:security_policy", "update", dom)
 
 
 async def _account_page(
@@ -168,7 +170,8 @@ async def account_set(
 ) -> Response[Any]:
     """Owner only: require two-factor of the members; members without it are logged out everywhere."""
     if not await _may_change(request, account_id):
-        raise Forbidden("Only the account's owner may change its two-factor requirement.")
+        check(request, "account:security_policy", "update", f"acct:{account_id}", OWNER_ONLY)
+        raise Forbidden(OWNER_ONLY)
     required = data.required in ("on", "1", "true")
     if required and not await services.is_enabled(request.state.user_id):
         notice = "Turn on two-factor authentication for yourself first (Your profile, Two-factor)."
@@ -177,6 +180,8 @@ async def account_set(
     missing = await services.set_required(account_id, required, request.state.user_id)
     for member_id in missing:
         await sessions.end_all_for_user(member_id)
+    if required:  # partners managing the account are held to it too: back to their own account
+        await sessions.leave_managed_without_twofactor(account_id, services.is_enabled)
     if before != required:
         await record(
             "twofactor.account_requirement",

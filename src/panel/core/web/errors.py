@@ -14,7 +14,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundE
 from litestar.response import Redirect, Template
 
 from panel.core.authz.guard import NoAccountChosen
-from panel.errors import PanelError, TooManyAttempts, ValidationFailed
+from panel.errors import Forbidden, PanelError, TooManyAttempts, ValidationFailed
 
 log = logging.getLogger("panel.web")
 
@@ -48,7 +48,13 @@ def _answer(
     if _is_api(request):
         body = {"status_code": status, "detail": message, **(extra or {})}
         return Response(body, status_code=status, headers=headers)
-    context = {"status_code": status, "title": TITLES.get(status, "Error"), "message": message, "area": "public"}
+    context = {
+        "status_code": status,
+        "title": TITLES.get(status, "Error"),
+        "message": message,
+        "reason": (extra or {}).get("reason", ""),
+        "area": "public",
+    }
     if _is_htmx(request):
         headers["HX-Retarget"] = "#main" if status >= 500 else headers.get("HX-Retarget", "")
         headers = {k: v for k, v in headers.items() if v}
@@ -76,6 +82,8 @@ def handle_panel_error(request: Request[Any, Any, Any], exc: PanelError) -> Resp
         extra["errors"] = {exc.field: exc.message}
     if isinstance(exc, TooManyAttempts):
         extra["retry_after"] = exc.retry_after
+    if isinstance(exc, Forbidden) and exc.reason:
+        extra["reason"] = exc.reason
     return _answer(request, exc.status_code, exc.message, extra)
 
 

@@ -10,7 +10,9 @@ from litestar.response import Redirect, Template
 from panel.core.accounts import services as accounts
 from panel.core.audit import services as audit
 from panel.core.auth.services import staff_roles
-from panel.core.authz.engine import Authorizer, AuthzRequest
+from panel.core.authz.engine import Authorizer
+from panel.core.authz.guard import request_for
+from panel.errors import NotFound
 from panel.plugin import NavItem
 
 _ACCOUNTS_KEY = "panel_my_accounts"
@@ -22,10 +24,6 @@ def _state(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return state
 
 
-def _mode(state: dict[str, Any]) -> str:
-    return "mode:impersonation" if state.get("impersonator_id") else "mode:normal"
-
-
 def allowed(request: Request[Any, Any, Any], obj: str, action: str, dom: str) -> bool:
     """Ask the rules engine about the current user (used to hide what they cannot do)."""
     state = _state(request)
@@ -33,7 +31,7 @@ def allowed(request: Request[Any, Any, Any], obj: str, action: str, dom: str) ->
     if user_id is None:
         return False
     authz: Authorizer = request.app.state.authz
-    return authz.allowed(AuthzRequest(f"user:{user_id}", "", dom, obj, action, _mode(state)))
+    return authz.allowed(request_for(state, dom, obj, action))
 
 
 async def visible_nav(request: Request[Any, Any, Any], area: str) -> list[NavItem]:
@@ -51,8 +49,7 @@ async def visible_nav(request: Request[Any, Any, Any], area: str) -> list[NavIte
         dom = f"acct:{account_id}"
     items: list[NavItem] = request.app.state.nav.get(area, [])
     authz: Authorizer = request.app.state.authz
-    sub, mode = f"user:{user_id}", _mode(state)
-    shown = [i for i in items if authz.allowed(AuthzRequest(sub, "", dom, i.obj, i.action, mode))]
+    shown = [i for i in items if authz.allowed(request_for(state, dom, i.obj, i.action))]
     return [i for i in shown if i.visible is None or await i.visible(request)]
 
 
@@ -117,14 +114,29 @@ async def page(
         "user_email": session.email if session else "",
         "user_name": session.name if session else "",
         "accounts": found,
-        "current_account": next((a for a in found if a.id == account_id), None),
+        "current_account": await _current_account(state, found, account_id),
+        "managing": bool(state.get("partner_org")),
         "nav": await visible_nav(request, area) if user_id is not None else [],
         "is_staff": bool(user_id is not None and staff_roles(request.app.state.authz, user_id)),
         "impersonating": bool(impersonator_id),
         "impersonator_email": impersonator_email,
-        "slot": lambda name: _slot(request, name, context),
     }
-    return Template(template_name=template, context={**base, **context}, status_code=status_code)
+    merged = {**base, **context}
+    merged["slot"] = lambda name: _slot(request, name, merged)  # slots see the whole page context
+    return Template(template_name=template, context=merged, status_code=status_code)
+
+
+async def _current_account(
+    state: dict[str, Any], found: list[accounts.AccountSummary], account_id: int | None
+) -> accounts.AccountSummary | None:
+    """The current account as the switcher shows it: one of the user's, or the child a partner manages."""
+    mine = next((a for a in found if a.id == account_id), None)
+    if mine is not None or account_id is None or not state.get("partner_org"):
+        return mine
+    try:
+        return await accounts.get_account(account_id)  # a partner's child: not among the user's own accounts
+    except NotFound:
+        return None
 
 
 def _slot(request: Request[Any, Any, Any], name: str, context: dict[str, Any]) -> Any:

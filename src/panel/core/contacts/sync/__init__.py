@@ -1,0 +1,1 @@
+"""Contact sync: an account's contacts kept in step with its members (`account:contact_sync`)."""

@@ -1,0 +1,1 @@
+"""The dashboard feature (a built-in plugin)."""

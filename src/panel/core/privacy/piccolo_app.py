@@ -1,0 +1,17 @@
+"""The privacy feature's Piccolo app: its table and migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from panel.core.privacy.tables import PrivacyExport
+
+APP_CONFIG = AppConfig(
+    app_name="core_privacy",
+    migrations_folder_path=str(Path(__file__).parent / "migrations"),
+    table_classes=[PrivacyExport],
+    migration_dependencies=["panel.core.piccolo_app"],
+    commands=[],
+)

@@ -1,0 +1,1 @@
+"""The referrals feature (a built-in plugin)."""
