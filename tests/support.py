@@ -140,6 +140,9 @@ async def empty_tables() -> None:
     from panel.core.stores.services import forget_resellers
 
     home.clear_cache()  # what the process kept of rows about to go (ids are used again)
+    from panel.core.twofactor.gate import forget_requiring
+
+    forget_requiring()
     forget_home()
     forget_resellers()
     assert db.state.registry is not None

@@ -190,17 +190,26 @@ def policy() -> None:
 @policy.command("explain")
 @click.option("--user", "email", required=True, help="The user's email.")
 @click.option("--account", required=True, help="Account id, or 'platform' for the admin area.")
-@click.option("--action", required=True, help="OBJECT:VERB, e.g. invoice:7:read or subscription:update.")
+@click.option(
+    "--action",
+    "actions",
+    required=True,
+    multiple=True,
+    help="OBJECT:VERB, e.g. invoice:7:read or subscription:update (repeat for several).",
+)
 @click.option("--partner", default="", help="Partner account id the user acts for, if any.")
 @click.option("--impersonating", is_flag=True, help="Decide as in an impersonation session.")
-def policy_explain(email: str, account: str, action: str, partner: str, impersonating: bool) -> None:
-    """Print allow or deny, with the policy line and the grant that decided it."""
+def policy_explain(email: str, account: str, actions: tuple[str, ...], partner: str, impersonating: bool) -> None:
+    """Print allow or deny, with the policy line and the grant that decided it (a block per action)."""
     from panel.core.auth.services import user_id_by_email
     from panel.core.authz import AuthzRequest
 
-    obj, sep, verb = action.rpartition(":")
-    if not sep or not obj or not verb:
-        raise click.BadParameter("use OBJECT:VERB, e.g. invoice:7:read", param_hint="--action")
+    asked = []
+    for action in actions:
+        obj, sep, verb = action.rpartition(":")
+        if not sep or not obj or not verb:
+            raise click.BadParameter("use OBJECT:VERB, e.g. invoice:7:read", param_hint="--action")
+        asked.append((obj, verb))
     dom = "platform" if account == "platform" else f"acct:{account}"
 
     async def work(authz: Any) -> Any:
@@ -209,13 +218,15 @@ def policy_explain(email: str, account: str, action: str, partner: str, imperson
             raise click.BadParameter(f"no user has the email {email}", param_hint="--user")
         mode = "mode:impersonation" if impersonating else "mode:normal"
         org = f"acct:{partner}" if partner else ""
-        return authz.explain(AuthzRequest(f"user:{user_id}", org, dom, obj, verb, mode))
+        return [authz.explain(AuthzRequest(f"user:{user_id}", org, dom, obj, verb, mode)) for obj, verb in asked]
 
-    decision = _ctx().run(work)
-    click.echo("allow" if decision.allowed else "deny")
-    click.echo(f"  rule:  {', '.join(decision.rule) if decision.rule else '(none)'}")
-    click.echo(f"  grant: {', '.join(decision.grant) if decision.grant else '(none)'}")
-    click.echo(f"  why:   {decision.reason}")
+    for n, decision in enumerate(_ctx().run(work)):
+        if len(asked) > 1:
+            click.echo(f"{actions[n]}:" if n == 0 else f"\n{actions[n]}:")
+        click.echo("allow" if decision.allowed else "deny")
+        click.echo(f"  rule:  {', '.join(decision.rule) if decision.rule else '(none)'}")
+        click.echo(f"  grant: {', '.join(decision.grant) if decision.grant else '(none)'}")
+        click.echo(f"  why:   {decision.reason}")
 
 
 def main() -> None:

@@ -94,6 +94,11 @@ def configure(settings: Settings, apps: Sequence[str]) -> Engine[Any]:
     for app in registry.app_configs.values():
         for table in app.table_classes:
             table._meta.db = engine
+    # Piccolo's own record of applied migrations keeps the engine it first found: point it
+    # here too, or a process that configures a second database would migrate nothing there.
+    from piccolo.apps.migrations.tables import Migration
+
+    Migration._meta.db = engine
     return engine
 
 

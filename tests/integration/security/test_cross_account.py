@@ -285,3 +285,25 @@ async def test_account_a_gets_nothing_of_account_b_by_id(client: Any) -> None:
     assert await _snapshot(ids["account_id"]) == before
     still = await Session.count().where(Session.id == ids["session_id"])
     assert still == 1, "A ended B's session"
+
+
+async def test_a_refusal_in_a_strangers_account_says_nothing_about_it(client: Any) -> None:
+    """The 403 reason names the deciding line only where the caller has a part; elsewhere it is empty."""
+    from panel.core.accounts import services as accounts
+
+    authz = client.app.state.authz
+    owner = await f.user(authz, "stranger-owner@example.com")
+    stranger = await f.account(authz, "Stranger Co", owner)
+    await accounts.suspend(authz, stranger)
+    me = await f.user(authz, "me@example.com")
+    mine = await f.account(authz, "Mine", me)
+    await f.login_as(client, "me@example.com")
+    made = await client.post("/api/v1/tokens", json={"name": "t"}, headers={"x-csrftoken": f.csrf(client)})
+    bearer = {"authorization": f"Bearer {made.json()['token']}"}
+    client.cookies.clear()
+    theirs = await client.get(f"/api/v1/accounts/{stranger}/invoices", headers=bearer)
+    assert theirs.status_code == 403 and "reason" not in theirs.json()
+    assert "suspended" not in theirs.text
+    await accounts.suspend(authz, mine)
+    own = await client.get(f"/api/v1/accounts/{mine}/invoices", headers=bearer)
+    assert own.status_code == 403 and "class:suspended" in own.json()["reason"]

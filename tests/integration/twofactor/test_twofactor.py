@@ -160,3 +160,31 @@ async def test_another_accounts_requirement_is_not_found(client: Any, authz: Any
     assert (await client.get(f"/accounts/{theirs}/two-factor")).status_code == 404
     assert (await f.post_form(client, f"/accounts/{theirs}/two-factor", {"required": "on"})).status_code == 404
     assert not await services.is_required(theirs)
+
+
+async def test_api_calls_naming_a_requiring_account_need_two_factor(client: Any, authz: Any) -> None:
+    owner = await f.user(authz, "olga@example.com")
+    member = await f.user(authz, "max@example.com")
+    account_id = await f.account(authz, "Olga's", owner, {member: ["invoices"]})
+    other = await f.account(authz, "Max's own", member)
+    await f.login_as(client, "max@example.com")
+    made = await client.post("/api/v1/tokens", json={"name": "script"}, headers={"x-csrftoken": f.csrf(client)})
+    assert made.status_code == 201, made.text
+    bearer = {"authorization": f"Bearer {made.json()['token']}"}
+    client.cookies.clear()
+    assert (await client.get(f"/api/v1/accounts/{account_id}/invoices", headers=bearer)).status_code == 200
+
+    await f.login_as(client, "olga@example.com")
+    await _enrol(client)
+    assert (await f.post_form(client, f"/accounts/{account_id}/two-factor", {"required": "on"})).status_code == 303
+    client.cookies.clear()
+    refused = await client.get(f"/api/v1/accounts/{account_id}/invoices", headers=bearer)
+    assert refused.status_code == 403 and "requires two-factor" in refused.json()["detail"]
+    assert (await client.get(f"/api/v1/accounts/{other}/invoices", headers=bearer)).status_code == 200
+
+    answer = await _login_step(client, "max@example.com")  # enrols at his next login
+    assert answer.headers["location"] == "/login/two-factor"
+    secret = _secret((await client.get("/login/two-factor")).text)
+    assert (await f.post_form(client, "/login/two-factor", {"code": _code(secret)})).status_code == 200
+    client.cookies.clear()
+    assert (await client.get(f"/api/v1/accounts/{account_id}/invoices", headers=bearer)).status_code == 200

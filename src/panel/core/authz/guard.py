@@ -95,7 +95,20 @@ def request_for(state: dict[str, Any], dom: str, obj: str, action: str) -> Authz
 
 
 def denial_reason(authz: Authorizer, request: AuthzRequest) -> str:
-    """Why `request` is refused, naming the deciding policy line (as `panel policy explain` does)."""
+    """Why `request` is refused, naming the deciding policy line (as `panel policy explain` does).
+
+    '' for an account the caller has no part in (no grant of the user, or of the
+    partner it acts for, there): the explanation would tell facts about a stranger's
+    account (e.g. that it is suspended).
+    """
+    if request.dom.startswith("acct:"):
+        ours = [g for g in authz.grants_for(request.sub, request.dom) if g[0] == "g"]
+        if request.org and ("g", request.sub, "role:partner_admin", request.org) in authz.grants_for(
+            request.sub, request.org
+        ):  # a partner admin of the partner it acts for: that partner's standing there counts
+            ours += [g for g in authz.grants_for(request.org, request.dom) if g[0] == "g"]
+        if not ours:
+            return ""
     return authz.explain(request).reason
 
 
@@ -123,8 +136,13 @@ def _is_automatic_options(handler: BaseRouteHandler) -> bool:
     return handler.handler_name == "options_handler" and methods == {"OPTIONS"}
 
 
-def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Litestar guard applied to the whole app."""
+async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Litestar guard applied to the whole app.
+
+    An API route naming its account (`account_param`) also refuses a user without
+    two-factor authentication when that account requires it (the session's current
+    account is checked when it is chosen instead).
+    """
     spec = handler.opt.get(OPT_KEY)
     if spec == PUBLIC:
         return
@@ -140,6 +158,10 @@ def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRoute
     request = build_request(connection, spec)
     if not authz.allowed(request):
         raise Forbidden("You do not have permission to do that in this account.", reason=denial_reason(authz, request))
+    if isinstance(spec, Requires) and spec.account_param and request.dom.startswith("acct:"):
+        from panel.core.twofactor import gate  # two-factor: an account's requirement, for API calls
+
+        await gate.check_api(int(connection.scope["state"]["user_id"]), int(request.dom.removeprefix("acct:")))
 
 
 def check_routes(app: Litestar) -> None:

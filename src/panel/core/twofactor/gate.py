@@ -14,6 +14,7 @@ account requires it.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from litestar import Request, Response
@@ -41,6 +42,38 @@ async def enrolment_due(user_id: int, account_id: int) -> bool:
 async def check_switch(user_id: int, account_id: int) -> None:
     """Refuse (EnrolmentRequired) a switch into an account whose requirement the user does not meet."""
     if await enrolment_due(user_id, account_id):
+        raise EnrolmentRequired(account_id)
+
+
+REQUIRING_FRESH_FOR = 5.0
+"""Seconds this process keeps the set of accounts that require two-factor (read for API calls)."""
+_requiring: tuple[float, frozenset[int]] | None = None
+
+
+async def requiring_accounts() -> frozenset[int]:
+    """The accounts that require two-factor, read at most every few seconds (one query)."""
+    global _requiring
+    now = time.monotonic()
+    if _requiring is None or now - _requiring[0] > REQUIRING_FRESH_FOR:
+        _requiring = (now, frozenset(await services.all_requiring_accounts()))
+    return _requiring[1]
+
+
+def forget_requiring() -> None:
+    """Read the requiring accounts again at the next question (after a change here, and in tests)."""
+    global _requiring
+    _requiring = None
+
+
+async def check_api(user_id: int, account_id: int) -> None:
+    """Refuse (EnrolmentRequired, 403) an API call naming an account that requires two-factor the user lacks.
+
+    A session's current account is guarded at the switch; an API call names its
+    account in the path (and tokens never switch), so the guard asks here. Costs no
+    query for accounts without the requirement (a set kept a few seconds), one for
+    those with it.
+    """
+    if account_id in await requiring_accounts() and not await services.is_enabled(user_id):
         raise EnrolmentRequired(account_id)
 
 

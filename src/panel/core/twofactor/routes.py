@@ -13,6 +13,7 @@ from panel.core.audit.context import audit_context
 from panel.core.audit.services import record
 from panel.core.auth import sessions
 from panel.core.authz.guard import LOGGED_IN, check
+from panel.core.twofactor import gate as twofactor_gate
 from panel.core.twofactor import services
 from panel.core.web.pages import allowed, page, redirect
 from panel.errors import Forbidden, NotFound, ValidationFailed
@@ -178,6 +179,7 @@ async def account_set(
         return await _account_page(request, account_id, True, notice, 422)
     before = await services.is_required(account_id)
     missing = await services.set_required(account_id, required, request.state.user_id)
+    twofactor_gate.forget_requiring()
     for member_id in missing:
         await sessions.end_all_for_user(member_id)
     if required:  # partners managing the account are held to it too: back to their own account

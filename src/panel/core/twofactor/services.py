@@ -233,6 +233,14 @@ async def disable(user_id: int) -> None:
 # -- the account requirement -----------------------------------------------------------------
 
 
+async def all_requiring_accounts() -> list[int]:
+    """Every account that requires two-factor authentication of its members."""
+    rows = await TwoFactorAccountRule.select(TwoFactorAccountRule.account).where(
+        TwoFactorAccountRule.required == True  # noqa: E712
+    )
+    return [int(r["account"]) for r in rows]
+
+
 async def is_required(account_id: int) -> bool:
     """Whether the account requires two-factor authentication of its members."""
     return bool(
