@@ -93,3 +93,26 @@ async def test_partner_creates_an_organization_owner_approves_and_partner_manage
     log = await client.get("/account/audit")
     assert log.status_code == 200
     assert log.text.count('data-testid="partner">for partner Agency<') >= 2
+
+
+async def test_staff_impersonating_the_owner_cannot_consent_for_them(client: Any) -> None:
+    from panel_partner_console.tables import PartnerLink
+
+    authz = client.app.state.authz
+    wd = await w.world(client)
+    dana = await f.user(authz, "dana@delta.test")
+    delta = await f.account(authz, "Delta", dana)
+    link = await services.request_existing(wd.partner, "dana@delta.test", by=SYSTEM)
+    await f.user(authz, "root@provider.test", staff="admin")
+    await f.login_as(client, "root@provider.test")
+    await client.get("/admin")
+    assert (await f.post_form(client, f"/admin/users/{dana}/impersonate")).status_code in (302, 303)
+    refused = await f.post_form(client, f"/partner-requests/{link}/approve", {"account_id": str(delta)})
+    assert refused.status_code == 403
+    row = await PartnerLink.select(PartnerLink.status).where(PartnerLink.id == link).first()
+    assert row["status"] == "pending"
+    # the owner herself may
+    await f.login_as(client, "dana@delta.test")
+    assert (
+        await f.post_form(client, f"/partner-requests/{link}/approve", {"account_id": str(delta)})
+    ).status_code == 303

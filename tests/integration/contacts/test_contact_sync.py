@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import factories as f
@@ -19,6 +21,7 @@ from panel.core.jobs.services import enqueue
 from panel.settings import Settings
 
 BASE = "http://panel.test"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/integration: services.commerce
 
 
 @pytest.fixture
@@ -184,3 +187,36 @@ async def test_a_partner_may_not_change_a_childs_contact_sync(client: Any, authz
         f"user:{partner_admin}", f"acct:{partner}", f"acct:{child}", "contact:1", "update", "mode:normal"
     )
     assert authz.allowed(contact)
+
+
+async def test_synced_contacts_receive_the_kinds_of_email_they_were_given(typed_client: Any, smtp: Any) -> None:
+    """A service's welcome email (technical) reaches the synced member; with billing only, it does not."""
+    from services import commerce  # tests/integration/services, put on the path above
+
+    from panel.core.audit.services import SYSTEM
+    from panel.core.services import provisioning
+
+    client = typed_client
+    client.app.state.settings.values["smtp_url"] = smtp.url
+    authz = client.app.state.authz
+    store = await commerce.store(default=True)
+    product = await commerce.product("dummy.thing", "Thing")
+    _, account = await f.client_of(authz, "owner@example.com", store)
+    member = await f.user(authz, "tech@example.com")
+    from panel.core.accounts import services as accounts
+
+    await accounts.add_member(authz, account, member, ["services"])
+
+    async def welcome_to() -> str:
+        order_id, _ = await commerce.order(account, store, [{"product": product, "type": "dummy.thing"}])
+        await provisioning.enqueue_order(client.app.state.settings, order_id)
+        await f.run_jobs(client.app)
+        [message] = await smtp.wait_for(1)
+        smtp.clear()
+        return str(message["To"])
+
+    await sync.update_setting(account, True, ["billing"], by=SYSTEM)
+    assert "tech@example.com" not in await welcome_to()
+    await sync.update_setting(account, True, ["technical"], by=SYSTEM)
+    to = await welcome_to()
+    assert "owner@example.com" in to and "tech@example.com" in to

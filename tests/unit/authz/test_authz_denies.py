@@ -76,6 +76,9 @@ DENIES: dict[tuple[str, ...], AuthzRequest] = {
     ("p", "mode:impersonation", "*", "payment_method:*", ".*", "deny"): req(
         "user:alice", "", "acct:1001", "payment_method:1", "read", IMPERSONATING
     ),
+    ("p", "mode:impersonation", "*", "partner_link", "^(create|update)$", "deny"): req(
+        "user:alice", "", "acct:1001", "partner_link", "create", IMPERSONATING
+    ),
 }
 
 

@@ -340,8 +340,10 @@ async def owned_accounts(user_id: int) -> list[accounts.AccountSummary]:
     return [a for a in await accounts.accounts_of(user_id) if a.is_owner]
 
 
-def _owner_may(authz: Authorizer, user_id: int, child_id: int, action: str) -> bool:
-    return authz.allowed(AuthzRequest(f"user:{user_id}", "", dom(child_id), "partner_link", action, "mode:normal"))
+def _owner_may(authz: Authorizer, user_id: int, child_id: int, action: str, by: AuditContext) -> bool:
+    """Whether the rules let the user `action` the account's `partner_link` (as staff impersonating, if so)."""
+    mode = "mode:impersonation" if by.get("impersonator") else "mode:normal"
+    return authz.allowed(AuthzRequest(f"user:{user_id}", "", dom(child_id), "partner_link", action, mode))
 
 
 async def _pending(link_id: int, user_id: int) -> dict[str, Any]:
@@ -375,7 +377,7 @@ async def approve(authz: Authorizer, link_id: int, user_id: int, account_id: int
     child_id = int(child_id)
     if child_id == int(row["partner"]):
         raise ValidationFailed({"account_id": "A partner cannot manage its own account."})
-    if not _owner_may(authz, user_id, child_id, "create"):
+    if not _owner_may(authz, user_id, child_id, "create", by):
         raise Forbidden("Only the account's owner may let a partner manage it.")
     if await PartnerLink.exists().where(
         (PartnerLink.child == child_id) & PartnerLink.status.is_in(list(LinkStatus.LIVE)) & (PartnerLink.id != link_id)
@@ -494,7 +496,7 @@ async def close(authz: Authorizer, link_id: int, status: str, *, by: AuditContex
 
 async def revoke(authz: Authorizer, child_id: int, user_id: int, *, by: AuditContext) -> None:
     """The child's owner takes the partner's access away, at once (open sessions included)."""
-    if not _owner_may(authz, user_id, child_id, "delete"):
+    if not _owner_may(authz, user_id, child_id, "delete", by):
         raise Forbidden("Only the account's owner may revoke its partner's access.")
     link = await live_link_of(child_id)
     if link is None:
@@ -504,7 +506,7 @@ async def revoke(authz: Authorizer, child_id: int, user_id: int, *, by: AuditCon
 
 async def invite_back(authz: Authorizer, child_id: int, user_id: int, partner_id: int, *, by: AuditContext) -> int:
     """The owner lets a partner they had before manage the account again (active at once); returns the link."""
-    if not _owner_may(authz, user_id, child_id, "create"):
+    if not _owner_may(authz, user_id, child_id, "create", by):
         raise Forbidden("Only the account's owner may let a partner manage it.")
     before = await PartnerLink.exists().where(
         (PartnerLink.child == child_id)
@@ -549,7 +551,7 @@ async def former_partners(child_id: int) -> list[tuple[int, str]]:
 
 async def set_end_date(child_id: int, user_id: int, authz: Authorizer, ends_on: str, *, by: AuditContext) -> None:
     """The child's owner sets or clears the active partnership's end date."""
-    if not _owner_may(authz, user_id, child_id, "delete"):
+    if not _owner_may(authz, user_id, child_id, "delete", by):
         raise Forbidden("Only the account's owner may change when the partner's access ends.")
     link = await live_link_of(child_id)
     if link is None:

@@ -33,7 +33,7 @@ from panel.core.lifecycle.overdue import cancel_renewals
 from panel.core.lifecycle.renewals import as_date
 from panel.core.lifecycle.tables import CancellationRequest, CancelStatus, CancelWhen
 from panel.core.paging import Page
-from panel.core.services.events import account_email, fire
+from panel.core.services.events import account_recipients, fire
 from panel.core.services.lifecycle import ServiceRefused, add_months, cancel_service, utc_today
 from panel.core.services.tables import Service, ServiceStatus
 from panel.core.stores.services import get_store
@@ -381,7 +381,7 @@ async def _refund(state: Any, plan: RefundPlan, req: dict[str, Any], label: str)
 async def _confirm(account_id: int, label: str, amount: int, currency: str) -> None:
     from panel.core.mail import services as mail
 
-    to = await account_email(account_id)
+    to = await account_recipients(account_id, "technical")
     if to:
         await mail.send(
             "service_cancelled",

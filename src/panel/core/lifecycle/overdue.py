@@ -28,7 +28,7 @@ from panel.core.billing.tables import Invoice, InvoiceKind, InvoiceStatus
 from panel.core.lifecycle.config import LifecycleConfig
 from panel.core.lifecycle.renewals import OVERDUE, as_date
 from panel.core.lifecycle.tables import ReminderSent, Renewal, RenewalStatus
-from panel.core.services.events import account_email
+from panel.core.services.events import account_recipients
 from panel.core.services.lifecycle import ServiceRefused, suspend_service, terminate_service
 from panel.core.services.tables import ServiceStatus
 from panel.errors import PanelError
@@ -89,7 +89,7 @@ async def send_reminders(today: date, config: LifecycleConfig) -> Outcome:
 async def _remind(inv: dict[str, Any], step: int) -> bool:
     from panel.core.mail import services as mail
 
-    to = await account_email(int(inv["account"]))
+    to = await account_recipients(int(inv["account"]), "billing")
     if not to:
         return False
     async with db.write_transaction():

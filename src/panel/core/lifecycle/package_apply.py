@@ -25,7 +25,7 @@ from panel.core.lifecycle.renewals import as_date
 from panel.core.lifecycle.tables import ChangeStatus, PackageChange
 from panel.core.orders.placing import buyer_of
 from panel.core.orders.taxes import tax_for
-from panel.core.services.events import account_email, fire
+from panel.core.services.events import account_recipients, fire
 from panel.core.services.lifecycle import context_for, load_state, type_not_enabled, utc_today
 from panel.core.services.services import as_dict
 from panel.core.services.tables import Service, ServiceStatus
@@ -218,7 +218,7 @@ async def _email(service: dict[str, Any], label: str, old: str, new: str, price:
     """Queue the "your service changed package" email, in the caller's transaction."""
     from panel.core.mail import services as mail
 
-    to = await account_email(int(service["account"]))
+    to = await account_recipients(int(service["account"]), "technical")
     if not to:
         return
     currency = str(service["currency"])

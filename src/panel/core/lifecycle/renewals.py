@@ -218,10 +218,13 @@ async def _announce(invoice: Written, group: Sequence[Due]) -> None:
 
     if not invoice.email:
         return
+    from panel.core.contacts.sync import services as contact_sync
+
+    to = list(dict.fromkeys([invoice.email, *await contact_sync.recipients(group[0].account_id, "billing")]))
     due = min(d.period_start for d in group)
     await mail.send(
         "renewal_invoice",
-        invoice.email,
+        to,
         {
             "number": invoice.number,
             "total": format_money(invoice.total, group[0].currency),

@@ -21,6 +21,20 @@ async def fire(event: str, service_id: int, account_id: int, product_type: str) 
     await current.plugins.on_service_event(event, service_id, account_id, product_type)
 
 
+async def account_recipients(account_id: int, kind: str) -> list[str]:
+    """Who gets an account's `kind` of email ("billing", "technical"): `account_email`, then synced contacts.
+
+    Contact sync (docs/contacts.md) adds the members whose contacts receive that kind;
+    empty when the account has no address at all.
+    """
+    from panel.core.contacts.sync import services as contact_sync
+
+    first = await account_email(account_id)
+    if not first:
+        return []
+    return list(dict.fromkeys([first, *await contact_sync.recipients(account_id, kind)]))
+
+
 async def account_email(account_id: int) -> str:
     """Where service and billing emails of an account go: its billing contact, else its owner."""
     contact = await contacts.billing_contact(account_id)

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from panel.core import db
 from panel.core.audit.services import SYSTEM, AuditContext, record
 from panel.core.orders.tables import Order, OrderItem, OrderStatus
-from panel.core.services.events import account_email, fire
+from panel.core.services.events import account_recipients, fire
 from panel.core.services.lifecycle import (
     ServiceRefused,
     ServiceState,
@@ -289,7 +289,7 @@ async def send_welcome(service_id: int, state: ServiceState, data: Mapping[str, 
     """Queue the "your service is ready" email to the account (in the caller's transaction)."""
     from panel.core.mail import services as mail
 
-    to = await account_email(state.account_id)
+    to = await account_recipients(state.account_id, "technical")
     if not to:
         log.warning("service %s is active but its account has no email address", service_id)
         return
