@@ -7,9 +7,11 @@ from typing import Any
 
 import factories as f
 import pcsupport as w
+import pytest
 from panel.core.audit.tables import AuditEvent
 from panel.core.auth.tables import Session
 from panel.core.services.lifecycle import utc_today
+from panel.errors import NotFound
 
 from panel_partner_console import services
 from panel_partner_console.tables import LinkStatus, PartnerLink, PartnerReminder
@@ -127,3 +129,17 @@ async def test_an_end_date_sends_reminders_once_and_ends_access_on_the_day(clien
         f"acct:{wd.acme}"
     )
     assert f'data-testid="child-{wd.acme}"' not in (await client.get("/partner")).text
+
+
+async def test_a_suspended_partner_loses_its_open_sessions_and_manages_nothing(client: Any) -> None:
+    from panel.core.accounts import services as accounts
+
+    wd = await w.world(client)
+    await f.login_as(client, w.PARTNER_OWNER)
+    await w.manage(client, wd.acme)
+    assert (await client.get("/account/users")).status_code == 200
+    await accounts.suspend(client.app.state.authz, wd.partner)
+    gone = await client.get("/account/users", follow_redirects=False)
+    assert gone.status_code in (302, 303, 401)  # the session acting for the partner ended
+    with pytest.raises(NotFound):  # and Manage is refused while it stays suspended
+        await services.manageable_child(wd.partner, wd.acme)

@@ -675,6 +675,9 @@ async def manageable_child(partner_id: int, child_id: int) -> Child:
     )
     if row is None:
         raise NotFound("No such customer.")
+    partner = await Account.select(Account.status).where(Account.id == partner_id).first()
+    if partner is None or partner["status"] != "active":
+        raise NotFound("A suspended partner account manages no customer.")
     child = Child(
         int(row["id"]),
         child_id,

@@ -169,8 +169,12 @@ async def end_all_for_user(user_id: int) -> int:
 
 
 async def end_all_in_account(account_id: int) -> int:
-    """End every session whose current account is this one (account suspended)."""
-    rows = await Session.delete().where(Session.account_id == account_id).returning(Session.id)
+    """End every session whose current account is this one, or that acts for it as a partner (account suspended)."""
+    rows = (
+        await Session.delete()
+        .where((Session.account_id == account_id) | (Session.partner_account_id == account_id))
+        .returning(Session.id)
+    )
     return len(rows)
 
 
