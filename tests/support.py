@@ -317,6 +317,22 @@ class _SmtpHandler:
         return "250 Message accepted for delivery"
 
 
+def mailing_to(
+    settings: Settings, smtp: SmtpServer, base_url: str = "http://testserver.local", *, wake_only: bool = True
+) -> Settings:
+    """`settings` sending email to `smtp` from a fixed sender, with links on `base_url`.
+
+    `wake_only`: the deliverer looks at the outbox only when a message is queued (not
+    every few seconds), so a test sees exactly the mail it caused.
+    """
+    settings.values["smtp_url"] = smtp.url
+    settings.values["mail_from"] = "Hostpanel <panel@example.net>"
+    settings.values["base_url"] = base_url
+    if wake_only:
+        settings.values["_environ"] = {**settings.values["_environ"], "PANEL_CORE_MAIL_POLL_SECONDS": "60"}
+    return settings
+
+
 @contextlib.contextmanager
 def running_smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 while the block runs (the `smtp_server` fixtures)."""

@@ -24,7 +24,7 @@ from litestar import Litestar  # noqa: E402
 from litestar.testing import AsyncTestClient  # noqa: E402
 from panel.settings import Settings  # noqa: E402
 from plugin_fixtures import _cheap_password_hashes, _no_env_leak, migrated_database, smtp, smtp_server  # noqa: E402,F401
-from support import SmtpServer, empty_tables, make_settings, shared_app  # noqa: E402
+from support import SmtpServer, empty_tables, mailing_to, make_settings, shared_app  # noqa: E402
 
 import panel_partner_console.plugin  # noqa: E402
 from panel_partner_console import services  # noqa: E402
@@ -39,11 +39,7 @@ def pc_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def settings(pc_database_url: str, tmp_path: Path, smtp: SmtpServer) -> Settings:  # noqa: F811 (the fixture)
     """Settings whose email goes to the test's SMTP server."""
-    settings = make_settings(pc_database_url, tmp_path)
-    settings.values["smtp_url"] = smtp.url
-    settings.values["mail_from"] = "Hostpanel <panel@example.net>"
-    settings.values["base_url"] = "http://testserver.local"
-    return settings
+    return mailing_to(make_settings(pc_database_url, tmp_path), smtp, wake_only=False)
 
 
 @pytest.fixture

@@ -254,3 +254,18 @@ async def test_a_failing_build_is_retried_then_shown_failed(client: Any, app: An
     page = await client.get("/me/export")
     assert page.text.count('data-state="failed"') == 1 and page.text.count('data-state="ready"') == 1
     assert "disk full" not in page.text and 'hx-trigger="every' not in page.text
+
+
+async def test_staff_impersonating_the_owner_cannot_export_a_members_data(
+    client: Any, authz: Any, staff_login: Any
+) -> None:
+    ids = await _world(authz)
+    await staff_login(client, authz, "support")
+    started = await f.post_form(client, f"/admin/users/{ids['bob']}/impersonate")
+    assert started.status_code in (302, 303), started.text
+    page = await client.get(f"/account/users/{ids['ada']}")
+    assert 'data-testid="export-member"' not in page.text
+    refused = await f.post_form(client, f"/account/users/{ids['ada']}/export")
+    assert refused.status_code == 403
+    assert "mode:impersonation, *, userdata:*" in re.search(r'deny-reason">Why: ([^<]*)<', refused.text).group(1)
+    assert await PrivacyExport.count() == 0

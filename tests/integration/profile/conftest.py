@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from profile_support import BASE_URL
+from support import mailing_to
 
 from panel.settings import Settings
 
@@ -17,8 +18,4 @@ from panel.settings import Settings
 @pytest.fixture
 def settings(settings: Settings, smtp: Any) -> Settings:
     """Test settings that send email to `smtp` and build links on `BASE_URL`."""
-    settings.values["smtp_url"] = smtp.url
-    settings.values["mail_from"] = "Hostpanel <panel@example.net>"
-    settings.values["base_url"] = BASE_URL
-    settings.values["_environ"] = {**settings.values["_environ"], "PANEL_CORE_MAIL_POLL_SECONDS": "60"}
-    return settings
+    return mailing_to(settings, smtp, BASE_URL)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from orders.shop import PAID, TEST_TYPES, Shop, build_shop  # tests/integration/orders
-from support import build_app, empty_tables
+from support import build_app, empty_tables, mailing_to
 
 from panel.settings import Settings
 
@@ -16,11 +16,7 @@ from panel.settings import Settings
 @pytest.fixture
 def settings(settings: Settings, smtp: Any) -> Settings:
     """Test settings that send email to `smtp` (the deliverer wakes when a message is queued)."""
-    settings.values["smtp_url"] = smtp.url
-    settings.values["mail_from"] = "Hostpanel <panel@example.net>"
-    settings.values["base_url"] = "http://testserver.local"
-    settings.values["_environ"] = {**settings.values["_environ"], "PANEL_CORE_MAIL_POLL_SECONDS": "60"}
-    return settings
+    return mailing_to(settings, smtp, "http://testserver.local")
 
 
 @pytest.fixture
